@@ -1,0 +1,3 @@
+//! Amazon VPC Lattice for AWS Lambda (work in progress).
+#[cfg(feature = "client")]
+pub mod client;

@@ -1,0 +1,1 @@
+//! Local VPC Lattice data plane.
