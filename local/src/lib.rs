@@ -1,1 +1,3 @@
 //! Local VPC Lattice data plane.
+
+pub mod runtime_api;

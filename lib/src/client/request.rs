@@ -1,0 +1,303 @@
+//! What a call sends ([`ServiceRequest`]), what it gets back ([`ServiceResponse`]) and the
+//! invocation it belongs to ([`CallContext`]).
+
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode, Url};
+
+use super::error::ClientError;
+
+/// Characters left as-is in query keys and values: RFC 3986 "unreserved". Everything else is
+/// percent-encoded, which is exactly the SigV4 canonical form, so the query on the wire and the
+/// one that was signed cannot be read differently by the verifier (no `+`-means-space ambiguity).
+const QUERY_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// One HTTP request to a Lattice service.
+#[derive(Debug, Clone)]
+pub struct ServiceRequest {
+    method: Method,
+    url: Url,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl ServiceRequest {
+    /// A request with `method` to `url`, no extra headers and an empty body.
+    pub fn new(method: Method, url: Url) -> Self {
+        ServiceRequest {
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+        }
+    }
+
+    /// A `GET` to `url`.
+    pub fn get(url: Url) -> Self {
+        Self::new(Method::GET, url)
+    }
+
+    /// Replaces the body.
+    pub fn with_body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// Appends query parameters (after any already in the URL).
+    pub fn with_query<K, V>(mut self, pairs: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let mut all: Vec<(String, String)> = self.url.query_pairs().into_owned().collect();
+        all.extend(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned())),
+        );
+        set_canonical_query(&mut self.url, &all);
+        self
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The full URL.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The headers the caller set (the client adds `host`, `accept`, `content-length`,
+    /// the trace header and, when signing, the signature headers).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// Mutable access to the caller's headers.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.headers
+    }
+
+    /// The body.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+}
+
+/// Re-encodes the URL's query in canonical form (see [`QUERY_COMPONENT`]).
+///
+/// `+` in an existing query is read as a space, as form encoding defines it.
+pub(crate) fn canonicalize_query(url: &mut Url) {
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        set_canonical_query(url, &pairs);
+    }
+}
+
+fn set_canonical_query(url: &mut Url, pairs: &[(String, String)]) {
+    if pairs.is_empty() {
+        url.set_query(None);
+        return;
+    }
+    let mut query = String::new();
+    for (i, (key, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            query.push('&');
+        }
+        query.extend(utf8_percent_encode(key, QUERY_COMPONENT));
+        query.push('=');
+        query.extend(utf8_percent_encode(value, QUERY_COMPONENT));
+    }
+    url.set_query(Some(&query));
+}
+
+/// Joins `path` to the path of `base`: `https://h/app` + `/health` = `https://h/app/health`.
+///
+/// An empty `path` keeps `base` as it is. A `?query` in `path` is appended to the base's query;
+/// a `#fragment` is rejected (it is never sent, so it can only be a mistake).
+pub fn join_path(base: &Url, path: &str) -> Result<Url, ClientError> {
+    if path.contains('#') {
+        return Err(ClientError::InvalidRequest(format!(
+            "path {path:?} contains '#': fragments are not sent to servers"
+        )));
+    }
+    let (path, query) = match path.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path, None),
+    };
+    let mut url = base.clone();
+    if !path.is_empty() {
+        let joined = format!(
+            "{}/{}",
+            base.path().trim_end_matches('/'),
+            path.trim_start_matches('/')
+        );
+        url.set_path(&joined);
+    }
+    if let Some(extra) = query {
+        let mut pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        pairs.extend(decode_query_pairs(extra));
+        set_canonical_query(&mut url, &pairs);
+    }
+    Ok(url)
+}
+
+/// Decodes `a=1&b=x+y` the way servers read a query.
+fn decode_query_pairs(query: &str) -> Vec<(String, String)> {
+    // Parse through a scratch URL so that decoding matches `Url::query_pairs` exactly.
+    let Ok(mut scratch) = Url::parse("http://scratch.invalid/") else {
+        return Vec::new();
+    };
+    scratch.set_query(Some(query));
+    scratch.query_pairs().into_owned().collect()
+}
+
+/// The invocation a call belongs to: its deadline and its X-Ray trace id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallContext {
+    /// Wall-clock deadline of the invocation; the call ends before it (minus the margin).
+    pub deadline: Option<SystemTime>,
+    /// Value for the `X-Amzn-Trace-Id` header.
+    pub trace_id: Option<String>,
+}
+
+impl CallContext {
+    /// No deadline, no trace id.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the deadline.
+    pub fn with_deadline(mut self, deadline: SystemTime) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Sets the trace id.
+    pub fn with_trace_id(mut self, trace_id: impl Into<String>) -> Self {
+        self.trace_id = Some(trace_id.into());
+        self
+    }
+}
+
+#[cfg(feature = "runtime")]
+impl From<&lambda_runtime::Context> for CallContext {
+    fn from(context: &lambda_runtime::Context) -> Self {
+        CallContext {
+            deadline: Some(context.deadline()),
+            trace_id: context.xray_trace_id.clone().filter(|t| !t.is_empty()),
+        }
+    }
+}
+
+/// What the upstream answered.
+#[derive(Debug, Clone)]
+pub struct ServiceResponse {
+    /// HTTP status (error statuses are answers too, not [`ClientError`]s).
+    pub status: StatusCode,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The whole response body.
+    pub body: Bytes,
+    /// How many attempts the call took (1 = no retry).
+    pub attempts: u32,
+}
+
+impl ServiceResponse {
+    /// The body as text, with invalid UTF-8 replaced by U+FFFD.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn join_appends_to_the_base_path() {
+        let base = url("https://svc.example/app");
+        assert_eq!(
+            join_path(&base, "/health").unwrap().as_str(),
+            "https://svc.example/app/health"
+        );
+        assert_eq!(
+            join_path(&base, "health").unwrap().as_str(),
+            "https://svc.example/app/health"
+        );
+        assert_eq!(
+            join_path(&base, "").unwrap().as_str(),
+            "https://svc.example/app"
+        );
+        let slash = url("https://svc.example/app/");
+        assert_eq!(
+            join_path(&slash, "/x").unwrap().as_str(),
+            "https://svc.example/app/x"
+        );
+        let root = url("https://svc.example");
+        assert_eq!(
+            join_path(&root, "/app").unwrap().as_str(),
+            "https://svc.example/app"
+        );
+    }
+
+    #[test]
+    fn join_encodes_unsafe_path_characters() {
+        let base = url("http://127.0.0.1:8080/");
+        assert_eq!(
+            join_path(&base, "/a b/ü").unwrap().as_str(),
+            "http://127.0.0.1:8080/a%20b/%C3%BC"
+        );
+    }
+
+    #[test]
+    fn join_moves_a_query_into_the_query_and_rejects_fragments() {
+        let base = url("https://svc.example/app?x=1");
+        assert_eq!(
+            join_path(&base, "/p?y=a+b").unwrap().as_str(),
+            "https://svc.example/app/p?x=1&y=a%20b"
+        );
+        assert!(join_path(&base, "/p#frag").is_err());
+    }
+
+    #[test]
+    fn query_is_strictly_encoded() {
+        let req = ServiceRequest::get(url("https://svc.example/app?a=b+c")).with_query([
+            ("k", "v w"),
+            ("s", "a/b=c&d"),
+            ("t", "~-._"),
+            ("k", "2"),
+        ]);
+        assert_eq!(
+            req.url().query(),
+            Some("a=b%20c&k=v%20w&s=a%2Fb%3Dc%26d&t=~-._&k=2")
+        );
+        let mut plain = url("https://svc.example/?q=x+y&z");
+        canonicalize_query(&mut plain);
+        assert_eq!(plain.query(), Some("q=x%20y&z="));
+    }
+
+    #[test]
+    fn response_text_is_lossy_utf8() {
+        let resp = ServiceResponse {
+            status: StatusCode::OK,
+            headers: HeaderMap::new(),
+            body: Bytes::from_static(b"ok \xff"),
+            attempts: 1,
+        };
+        assert_eq!(resp.text(), "ok \u{fffd}");
+    }
+}

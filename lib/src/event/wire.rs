@@ -1,0 +1,133 @@
+//! The JSON shapes Lattice sends, read leniently where real events vary.
+//!
+//! One superset struct reads both versions in a single pass; `mod.rs` then
+//! dispatches explicitly on which keys were present. We do not use
+//! `aws_lambda_events::vpc_lattice::VpcLatticeRequest` for this: its untagged
+//! enum accepts any object (even `{}`) as V1, its V1 headers are split on
+//! commas (breaking values such as `Mozilla/5.0 (KHTML, like Gecko)`), and its
+//! V2 headers must be lists although real events sometimes carry plain
+//! strings. Its V2 request context *is* right, so that part is reused.
+
+use std::fmt;
+
+use aws_lambda_events::vpc_lattice::VpcLatticeRequestV2Context;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+
+/// Every key either version may carry. Unknown keys are ignored.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct RawEvent {
+    pub version: Option<String>,
+    pub path: Option<String>,
+    pub raw_path: Option<String>,
+    pub method: Option<String>,
+    pub headers: Option<Pairs>,
+    #[serde(rename = "queryStringParameters")]
+    pub query_v2: Option<Pairs>,
+    #[serde(rename = "query_string_parameters")]
+    pub query_v1: Option<Pairs>,
+    pub body: Option<String>,
+    #[serde(rename = "isBase64Encoded")]
+    pub base64_v2: Flag,
+    #[serde(rename = "is_base64_encoded")]
+    pub base64_v1: Flag,
+    #[serde(rename = "requestContext")]
+    pub request_context: Option<VpcLatticeRequestV2Context>,
+}
+
+/// A JSON object read as ordered `(key, values)` pairs; a value may be a
+/// string, a list of strings, or null (no values).
+#[derive(Default, Debug)]
+pub(crate) struct Pairs(pub Vec<(String, Vec<String>)>);
+
+impl<'de> Deserialize<'de> for Pairs {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PairsVisitor;
+        impl<'de> Visitor<'de> for PairsVisitor {
+            type Value = Pairs;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object of strings or lists of strings")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Pairs, A::Error> {
+                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(8));
+                while let Some((key, Values(values))) = map.next_entry::<String, Values>()? {
+                    pairs.push((key, values));
+                }
+                Ok(Pairs(pairs))
+            }
+        }
+        deserializer.deserialize_map(PairsVisitor)
+    }
+}
+
+/// One value, several values, or none.
+struct Values(Vec<String>);
+
+impl<'de> Deserialize<'de> for Values {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ValuesVisitor;
+        impl<'de> Visitor<'de> for ValuesVisitor {
+            type Value = Values;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, a list of strings, or null")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Values, E> {
+                Ok(Values(vec![v.to_owned()]))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Values, E> {
+                Ok(Values(vec![v]))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Values, E> {
+                Ok(Values(Vec::new()))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Values, E> {
+                Ok(Values(Vec::new()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Values, A::Error> {
+                let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(1));
+                while let Some(value) = seq.next_element::<String>()? {
+                    values.push(value);
+                }
+                Ok(Values(values))
+            }
+        }
+        deserializer.deserialize_any(ValuesVisitor)
+    }
+}
+
+/// `isBase64Encoded`: a boolean, or the strings `"true"`/`"false"` (the AWS
+/// documentation's V1 template shows a string), or null.
+#[derive(Default, Debug, Clone, Copy)]
+pub(crate) struct Flag(pub Option<bool>);
+
+impl<'de> Deserialize<'de> for Flag {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FlagVisitor;
+        impl<'de> Visitor<'de> for FlagVisitor {
+            type Value = Flag;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a boolean or \"true\"/\"false\"")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Flag, E> {
+                Ok(Flag(Some(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Flag, E> {
+                if v.eq_ignore_ascii_case("true") {
+                    Ok(Flag(Some(true)))
+                } else if v.eq_ignore_ascii_case("false") {
+                    Ok(Flag(Some(false)))
+                } else {
+                    Err(E::invalid_value(de::Unexpected::Str(v), &self))
+                }
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Flag, E> {
+                Ok(Flag(None))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Flag, E> {
+                Ok(Flag(None))
+            }
+        }
+        deserializer.deserialize_any(FlagVisitor)
+    }
+}
