@@ -41,8 +41,11 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use bytes::{Bytes, BytesMut};
-use reqwest::header::{ACCEPT, CONTENT_LENGTH, HOST, HeaderMap, HeaderName, HeaderValue};
-use reqwest::{Method, Url};
+use reqwest::header::{ACCEPT, CONTENT_LENGTH, HOST};
+
+// The HTTP vocabulary of the API, re-exported so callers need no direct reqwest/url dependency.
+pub use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+pub use reqwest::{Method, StatusCode, Url};
 
 pub use config::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_RETRIES, DEFAULT_TIMEOUT,

@@ -8,8 +8,6 @@ use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use reqwest::StatusCode;
-
 use super::*;
 
 /// What the upstream does with the n-th request it reads (0-based, across connections).
