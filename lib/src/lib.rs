@@ -6,6 +6,8 @@ mod body;
 pub mod content;
 mod event;
 mod identity;
+#[cfg(feature = "runtime")]
+mod init_error;
 mod query;
 mod request;
 pub mod response;
@@ -26,6 +28,8 @@ pub use query::QueryParameters;
 pub use request::RequestExt;
 pub use response::{LatticeResponse, ResponseError};
 
+#[cfg(feature = "runtime")]
+pub use init_error::{InitErrorReportFailed, report_init_error};
 #[cfg(feature = "runtime")]
 pub use lambda_runtime;
 #[cfg(feature = "runtime")]

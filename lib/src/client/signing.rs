@@ -3,6 +3,7 @@
 //! Lattice does not support payload signing, so every signed request carries
 //! `x-amz-content-sha256: UNSIGNED-PAYLOAD` and the body is never hashed.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::SystemTime;
 
@@ -14,6 +15,27 @@ use aws_smithy_runtime_api::client::identity::Identity;
 
 use super::config::SigningMode;
 use super::error::ConfigError;
+
+/// Headers left out of the signature: ones proxies and tracing may add, drop or rewrite on
+/// the way (hop-by-hop headers, trace context). This is the list botocore and the AWS CRT
+/// leave out, so a verifier built on them reads the same signed-header set.
+pub const UNSIGNED_HEADERS: &[&str] = &[
+    "authorization",
+    "baggage",
+    "connection",
+    "expect",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "traceparent",
+    "tracestate",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "user-agent",
+    "x-amzn-trace-id",
+];
 
 /// Signing name of VPC Lattice services.
 pub const SERVICE_NAME: &str = "vpc-lattice-svcs";
@@ -172,8 +194,7 @@ impl RequestSigner {
     /// `x-amz-content-sha256: UNSIGNED-PAYLOAD`, `x-amz-security-token` (with a session token)
     /// and, for SigV4A, `x-amz-region-set`.
     ///
-    /// Every header present is signed except those proxies may rewrite (`user-agent`,
-    /// `x-amzn-trace-id`, `transfer-encoding`, `authorization`), so the caller must set all
+    /// Every header present is signed except [`UNSIGNED_HEADERS`], so the caller must set all
     /// headers it sends — including `host` — before calling this.
     pub fn sign<B>(
         &self,
@@ -182,6 +203,8 @@ impl RequestSigner {
     ) -> Result<(), SigningError> {
         let mut settings = SigningSettings::default();
         settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        settings.excluded_headers =
+            Some(UNSIGNED_HEADERS.iter().map(|h| Cow::Borrowed(*h)).collect());
 
         let uri = request.uri().to_string();
         let mut headers = Vec::with_capacity(request.headers().len());
