@@ -2,6 +2,8 @@
 # Builds both Lambda functions the two ways the project deploys them, and checks the artefacts:
 #   1. `sam build` (template.yaml, BuildMethod rust-cargolambda) -> .aws-sam/build/<Function>/bootstrap
 #   2. `cargo lambda build --release --arm64`                    -> target/lambda/<binary>/bootstrap
+#   3. `cargo lambda deploy --dry` with functions/<binary>/CargoLambda.toml packages each function
+#      offline, with the memory and timeout template.yaml gives it.
 # Each bootstrap must exist and be an arm64 (aarch64) ELF executable, as template.yaml declares.
 # Tools come from the project's venv: LATTICE_VENV (default $HOME/.cache/lattice-venv). cargo-lambda
 # must live in the same venv as SAM so that its bundled zig is found.
@@ -68,4 +70,29 @@ for entry in "${functions[@]}"; do
     check_arm64_bootstrap "$root/.aws-sam/build/$logical_id/bootstrap"
     check_arm64_bootstrap "$root/target/lambda/$binary/bootstrap"
 done
-echo "build-functions: all bootstraps present (arm64)"
+
+# The cargo-lambda deploy path: package without deploying, then compare with template.yaml.
+export AWS_EC2_METADATA_DISABLED=true
+for entry in "${functions[@]}"; do
+    logical_id="${entry%%:*}"
+    binary="${entry#*:}"
+    echo "== cargo lambda deploy --dry --global functions/$binary/CargoLambda.toml"
+    dry="$(cargo lambda deploy --dry --output-format json --global "functions/$binary/CargoLambda.toml")"
+    LOGICAL_ID="$logical_id" DRY="$dry" "$venv/bin/python" - <<'PY'
+import json, os, sys
+from samtranslator.yaml_helper import yaml_parse
+
+logical_id, raw = os.environ["LOGICAL_ID"], os.environ["DRY"]
+# cargo-lambda prints a progress line on stdout before the JSON document.
+dry = json.loads(raw[raw.index("{"):])
+with open("template.yaml") as f:
+    props = yaml_parse(f.read())["Resources"][logical_id]["Properties"]
+wanted = {"arch": "arm64", "memory": props["MemorySize"], "timeout": props["Timeout"], "runtime": props["Runtime"]}
+actual = {"arch": dry["arch"], "memory": dry["config"].get("memory"), "timeout": dry["config"].get("timeout"),
+          "runtime": dry["config"].get("runtime")}
+if actual != wanted or not os.path.isfile(dry["path"]):
+    sys.exit(f"build-functions: cargo lambda deploy --dry for {logical_id}: {actual} (zip {dry['path']}), template.yaml says {wanted}")
+print(f"  ok  {os.path.relpath(dry['path'])}  {actual}")
+PY
+done
+echo "build-functions: all bootstraps present (arm64), both functions package for cargo lambda deploy"

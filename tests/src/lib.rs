@@ -1,1 +1,20 @@
-//! Cross-crate test support.
+//! Cross-crate test support: build workspace binaries and run real function binaries
+//! under lattice_local's Runtime API.
+//!
+//! ```no_run
+//! use lattice_tests::{FunctionUnderTest, test_function};
+//!
+//! # async fn demo() {
+//! let function = FunctionUnderTest::start(&test_function(), &[("GREETING", "hi")]).await;
+//! let value = function.invoke_json(&serde_json::json!({"env": "GREETING"})).await.expect_response();
+//! assert_eq!(value, "hi");
+//! # }
+//! ```
+
+#![warn(missing_docs)]
+
+mod binaries;
+mod function;
+
+pub use binaries::{test_function, workspace_binary};
+pub use function::{DEFAULT_TIMEOUT, FunctionUnderTest, Invocation, StartError};

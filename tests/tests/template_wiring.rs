@@ -1113,9 +1113,9 @@ fn check_forward(stack: &Stack, owner: &str, action: &Value, problems: &mut Vec<
 fn check_listeners_and_rules(stack: &Stack, problems: &mut Vec<String>) {
     for (listener, l) in stack.of_kind("AWS::VpcLattice::Listener") {
         let service = l.properties.get("ServiceIdentifier").and_then(refers_to);
-        if !service
+        if service
             .and_then(|s| stack.resource(s))
-            .is_some_and(|r| r.kind == "AWS::VpcLattice::Service")
+            .is_none_or(|r| r.kind != "AWS::VpcLattice::Service")
         {
             problems.push(format!(
                 "listener {listener} does not belong to a Lattice service of this stack"

@@ -90,7 +90,10 @@ pub enum ClientError {
         cause: String,
     },
     /// The last attempt ran out of time (its timeout, or what was left of the deadline).
-    #[error("upstream {host} did not answer within {waited:?} (attempt {attempts}): {cause}")]
+    #[error(
+        "upstream {host} did not answer within {} ms (attempt {attempts}): {cause}",
+        waited.as_millis()
+    )]
     Timeout {
         /// `host[:port]` of the upstream.
         host: String,

@@ -22,9 +22,11 @@ pub struct FunctionConfig {
     /// Extra environment, applied last, so it can override the sandbox variables. The
     /// parent's environment is *not* inherited: pass credentials here explicitly.
     pub env: Vec<(String, String)>,
-    /// Longest an invocation may run before the instance is killed (and longest an
-    /// invoke waits for a free instance). Lambda's default is 3 s.
+    /// Longest an invocation may run before the instance is killed. Lambda's default is 3 s.
     pub timeout: Duration,
+    /// Longest an invoke waits for a free instance when all `max_instances` are busy
+    /// (real Lambda would throttle at once; waiting suits a local emulator better).
+    pub queue_timeout: Duration,
     /// Longest a new instance may take to reach its first `/invocation/next`.
     pub init_timeout: Duration,
     /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (not enforced).
@@ -46,7 +48,7 @@ pub struct FunctionConfig {
 }
 
 impl FunctionConfig {
-    /// A configuration with Lambda's defaults: 3 s timeout, 128 MB, `us-east-1`,
+    /// A configuration with Lambda's defaults: 3 s timeout (and queue timeout), 128 MB, `us-east-1`,
     /// `$LATEST`, account [`LOCAL_ACCOUNT_ID`], up to 4 instances.
     pub fn new(name: impl Into<String>, binary: impl Into<PathBuf>) -> Self {
         Self {
@@ -54,6 +56,7 @@ impl FunctionConfig {
             binary: binary.into(),
             env: Vec::new(),
             timeout: Duration::from_secs(3),
+            queue_timeout: Duration::from_secs(3),
             init_timeout: Duration::from_secs(10),
             memory_mb: 128,
             max_instances: 4,
@@ -72,9 +75,16 @@ impl FunctionConfig {
         self
     }
 
-    /// Set the invocation timeout.
+    /// Set the invocation timeout, and the queue timeout to the same value.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self.queue_timeout = timeout;
+        self
+    }
+
+    /// Set how long an invoke may wait for a free instance.
+    pub fn with_queue_timeout(mut self, queue_timeout: Duration) -> Self {
+        self.queue_timeout = queue_timeout;
         self
     }
 
@@ -143,24 +153,33 @@ impl FunctionConfig {
         Ok(())
     }
 
-    /// The directory Lambda would unpack the code into: the binary's own directory.
-    pub(crate) fn task_root(&self) -> &Path {
-        self.binary
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."))
+    /// The binary as an absolute path, so that it does not depend on the child's directory.
+    pub(crate) fn executable(&self) -> std::io::Result<PathBuf> {
+        std::path::absolute(&self.binary)
     }
 
     /// The environment a Lambda sandbox gives the process, then [`FunctionConfig::env`].
-    pub(crate) fn sandbox_env(&self, runtime_api: SocketAddr, log_stream: &str) -> Vec<(String, String)> {
-        let task_root = self.task_root().to_string_lossy().into_owned();
+    /// `task_root` is where the code lives (the binary's directory, as `/var/task` on Lambda).
+    pub(crate) fn sandbox_env(
+        &self,
+        runtime_api: SocketAddr,
+        log_stream: &str,
+        task_root: &Path,
+    ) -> Vec<(String, String)> {
+        let task_root = task_root.to_string_lossy().into_owned();
         let mut env: Vec<(String, String)> = [
             ("AWS_LAMBDA_RUNTIME_API", runtime_api.to_string()),
             ("AWS_LAMBDA_FUNCTION_NAME", self.name.clone()),
-            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", self.memory_mb.to_string()),
+            (
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                self.memory_mb.to_string(),
+            ),
             ("AWS_LAMBDA_FUNCTION_VERSION", self.version.clone()),
             ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".to_owned()),
-            ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{}", self.name)),
+            (
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                format!("/aws/lambda/{}", self.name),
+            ),
             ("AWS_LAMBDA_LOG_STREAM_NAME", log_stream.to_owned()),
             ("AWS_REGION", self.region.clone()),
             ("AWS_DEFAULT_REGION", self.region.clone()),
@@ -210,21 +229,45 @@ mod tests {
     #[test]
     fn arn_uses_region_account_and_name() {
         let config = FunctionConfig::new("provider", "/x/bootstrap").with_region("eu-west-1");
-        assert_eq!(config.arn(), "arn:aws:lambda:eu-west-1:000000000000:function:provider");
+        assert_eq!(
+            config.arn(),
+            "arn:aws:lambda:eu-west-1:000000000000:function:provider"
+        );
         assert_eq!(config.validate(), Ok(()));
     }
 
     #[test]
     fn invalid_values_are_named() {
         let base = FunctionConfig::new("ok", "/bin/true");
-        let bad_name = FunctionConfig { name: "has space".into(), ..base.clone() };
-        assert_eq!(bad_name.validate(), Err(ConfigError::InvalidName("has space".into())));
+        let bad_name = FunctionConfig {
+            name: "has space".into(),
+            ..base.clone()
+        };
+        assert_eq!(
+            bad_name.validate(),
+            Err(ConfigError::InvalidName("has space".into()))
+        );
         let bad_region = base.clone().with_region("US EAST");
-        assert_eq!(bad_region.validate(), Err(ConfigError::InvalidRegion("US EAST".into())));
-        let bad_account = FunctionConfig { account_id: "12".into(), ..base.clone() };
-        assert_eq!(bad_account.validate(), Err(ConfigError::InvalidAccountId("12".into())));
-        assert_eq!(base.clone().with_max_instances(0).validate(), Err(ConfigError::NoInstances));
-        assert_eq!(base.with_timeout(Duration::ZERO).validate(), Err(ConfigError::ZeroTimeout));
+        assert_eq!(
+            bad_region.validate(),
+            Err(ConfigError::InvalidRegion("US EAST".into()))
+        );
+        let bad_account = FunctionConfig {
+            account_id: "12".into(),
+            ..base.clone()
+        };
+        assert_eq!(
+            bad_account.validate(),
+            Err(ConfigError::InvalidAccountId("12".into()))
+        );
+        assert_eq!(
+            base.clone().with_max_instances(0).validate(),
+            Err(ConfigError::NoInstances)
+        );
+        assert_eq!(
+            base.with_timeout(Duration::ZERO).validate(),
+            Err(ConfigError::ZeroTimeout)
+        );
     }
 
     #[test]
@@ -233,8 +276,17 @@ mod tests {
             .with_memory_mb(256)
             .with_env("AWS_REGION", "ap-south-1")
             .with_env("EXTRA", "1");
-        let env = config.sandbox_env("127.0.0.1:9001".parse().expect("addr"), "stream");
-        let get = |k: &str| env.iter().rev().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        let env = config.sandbox_env(
+            "127.0.0.1:9001".parse().expect("addr"),
+            "stream",
+            Path::new("/opt/fn"),
+        );
+        let get = |k: &str| {
+            env.iter()
+                .rev()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.as_str())
+        };
         assert_eq!(get("AWS_LAMBDA_RUNTIME_API"), Some("127.0.0.1:9001"));
         assert_eq!(get("AWS_LAMBDA_FUNCTION_NAME"), Some("f"));
         assert_eq!(get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"), Some("256"));

@@ -1,0 +1,160 @@
+//! The provider's configuration, read once from the environment at init.
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `GREETING` | body of `GET /` (default [`DEFAULT_GREETING`]); unset or empty keeps the default |
+//! | `ALLOWED_PRINCIPALS` | optional allow-list of caller principal ARNs (see [`crate::access`]) |
+//! | `ALLOWED_SOURCE_VPCS` | optional allow-list of source VPC ARNs |
+
+use std::ffi::OsString;
+
+use crate::access::{AccessPolicy, AllowList, AllowListError};
+
+/// What `GET /` says unless `GREETING` is set.
+pub const DEFAULT_GREETING: &str = "Hello Foo Lambda!!";
+
+/// Everything the routes need to know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Body of `GET /`.
+    pub greeting: String,
+    /// Who may call (besides `/health`, which is always open).
+    pub access: AccessPolicy,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            greeting: DEFAULT_GREETING.to_owned(),
+            access: AccessPolicy::default(),
+        }
+    }
+}
+
+/// A configuration value the provider cannot run with. The function fails its init with
+/// this message rather than serve with a policy other than the one intended.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// The variable is set but is not valid UTF-8.
+    #[error("{name} is not valid UTF-8")]
+    NotUnicode {
+        /// The variable.
+        name: &'static str,
+    },
+    /// An allow-list variable is malformed.
+    #[error("{name} is malformed: {problem}")]
+    AllowList {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong with it.
+        problem: AllowListError,
+    },
+}
+
+impl ConfigError {
+    /// The Lambda `errorType` an init failure is reported with.
+    pub const ERROR_TYPE: &'static str = "InvalidConfiguration";
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var_os(name))
+    }
+
+    /// Reads configuration through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<OsString>) -> Result<Self, ConfigError> {
+        let read = |name: &'static str| -> Result<Option<String>, ConfigError> {
+            lookup(name)
+                .map(|value| {
+                    value
+                        .into_string()
+                        .map_err(|_| ConfigError::NotUnicode { name })
+                })
+                .transpose()
+        };
+        let allow_list = |name: &'static str| -> Result<Option<AllowList>, ConfigError> {
+            match read(name)? {
+                Some(raw) => AllowList::parse(&raw)
+                    .map_err(|problem| ConfigError::AllowList { name, problem }),
+                None => Ok(None),
+            }
+        };
+        let greeting = read("GREETING")?
+            .filter(|greeting| !greeting.is_empty())
+            .unwrap_or_else(|| DEFAULT_GREETING.to_owned());
+        Ok(Config {
+            greeting,
+            access: AccessPolicy {
+                principals: allow_list("ALLOWED_PRINCIPALS")?,
+                source_vpcs: allow_list("ALLOWED_SOURCE_VPCS")?,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::ffi::OsStringExt as _;
+
+    use super::*;
+    use crate::access::Pattern;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| {
+            vars.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| OsString::from(value))
+        })
+    }
+
+    #[test]
+    fn nothing_set_gives_the_defaults() {
+        assert_eq!(config(&[]), Ok(Config::default()));
+        assert_eq!(config(&[("GREETING", "")]), Ok(Config::default()));
+    }
+
+    #[test]
+    fn greeting_and_lists_are_read() {
+        let read = config(&[
+            ("GREETING", "Hi there"),
+            ("ALLOWED_PRINCIPALS", "arn:aws:iam::1:role/a"),
+            ("ALLOWED_SOURCE_VPCS", "arn:aws:ec2:us-west-2:1:vpc/*"),
+        ])
+        .expect("valid config");
+        assert_eq!(read.greeting, "Hi there");
+        let principals = read.access.principals.expect("principals set");
+        assert_eq!(
+            principals.patterns(),
+            [Pattern::Exact("arn:aws:iam::1:role/a".into())]
+        );
+        let vpcs = read.access.source_vpcs.expect("vpcs set");
+        assert_eq!(
+            vpcs.patterns(),
+            [Pattern::Prefix("arn:aws:ec2:us-west-2:1:vpc/".into())]
+        );
+    }
+
+    #[test]
+    fn malformed_list_names_the_variable() {
+        let error = config(&[("ALLOWED_SOURCE_VPCS", "arn:a,,arn:b")]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "ALLOWED_SOURCE_VPCS is malformed: entry 2 is empty"
+        );
+    }
+
+    #[test]
+    fn non_unicode_value_is_an_error_not_a_panic() {
+        let error = Config::from_lookup(|name| {
+            (name == "ALLOWED_PRINCIPALS").then(|| OsString::from_vec(vec![0xff, 0xfe]))
+        })
+        .unwrap_err();
+        assert_eq!(
+            error,
+            ConfigError::NotUnicode {
+                name: "ALLOWED_PRINCIPALS"
+            }
+        );
+    }
+}

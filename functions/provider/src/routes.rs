@@ -1,0 +1,185 @@
+//! Which handler serves a request: a small match on the path, then the method.
+//!
+//! Unknown paths get `404`, known paths with a method they do not serve get `405` with an
+//! `allow` header. When allow-lists are configured, a caller that fails them gets `403` on
+//! every path but `/health` (before routing, so a denied caller learns nothing about which
+//! paths exist).
+
+use http::header::ALLOW;
+use http::{HeaderValue, Method, StatusCode};
+use lattice_lambda::{Body, RequestExt, response};
+use serde_json::json;
+
+use crate::config::Config;
+use crate::{echo, health, hello, whoami};
+
+/// The provider's routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `GET /`.
+    Hello,
+    /// `GET /health`.
+    Health,
+    /// `GET /whoami`.
+    WhoAmI,
+    /// `ANY /echo`.
+    Echo,
+    /// `ANY /echo/body`.
+    EchoBody,
+}
+
+impl Route {
+    /// The route serving `path`, if any (exact match: `/whoami/` is not `/whoami`).
+    pub fn for_path(path: &str) -> Option<Self> {
+        match path {
+            "/" => Some(Route::Hello),
+            "/health" => Some(Route::Health),
+            "/whoami" => Some(Route::WhoAmI),
+            "/echo" => Some(Route::Echo),
+            "/echo/body" => Some(Route::EchoBody),
+            _ => None,
+        }
+    }
+
+    /// The methods this route serves, as an `allow` header value; `None` means any.
+    fn allowed_methods(self) -> Option<&'static str> {
+        match self {
+            Route::Hello | Route::Health | Route::WhoAmI => Some("GET"),
+            Route::Echo | Route::EchoBody => None,
+        }
+    }
+
+    fn serves(self, method: &Method) -> bool {
+        self.allowed_methods().is_none() || method == Method::GET
+    }
+
+    /// Whether the route skips the allow-lists (health checks must work for everyone).
+    fn is_open(self) -> bool {
+        self == Route::Health
+    }
+}
+
+/// The function's HTTP service: configuration plus routing.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    config: Config,
+}
+
+impl Provider {
+    /// A provider with `config`.
+    pub fn new(config: Config) -> Self {
+        Provider { config }
+    }
+
+    /// Answers one request. Never fails: every outcome is an HTTP response.
+    pub fn handle(&self, request: http::Request<Body>) -> http::Response<Body> {
+        let route = Route::for_path(request.uri().path());
+        if !route.is_some_and(Route::is_open)
+            && let Err(denial) = self.config.access.check(request.caller_identity())
+        {
+            let identity = request.caller_identity();
+            tracing::warn!(
+                request_id = request.lambda_context().map(|c| c.request_id.as_str()),
+                path = request.uri().path(),
+                reason = %denial,
+                principal = identity.and_then(|id| id.principal()),
+                source_vpc = identity.and_then(|id| id.source_vpc_arn()),
+                "access denied"
+            );
+            return error(StatusCode::FORBIDDEN);
+        }
+        let Some(route) = route else {
+            return error(StatusCode::NOT_FOUND);
+        };
+        if !route.serves(request.method()) {
+            return method_not_allowed(route);
+        }
+        match route {
+            Route::Hello => hello::hello(&self.config.greeting),
+            Route::Health => health::health(),
+            Route::WhoAmI => whoami::whoami(&request),
+            Route::Echo => echo::echo(&request),
+            Route::EchoBody => echo::echo_body(request),
+        }
+    }
+}
+
+/// `{"message": "<reason phrase>"}` with that status.
+fn error(status: StatusCode) -> http::Response<Body> {
+    let message = status.canonical_reason().unwrap_or("Error");
+    response::json(status, &json!({ "message": message }))
+}
+
+fn method_not_allowed(route: Route) -> http::Response<Body> {
+    let mut response = error(StatusCode::METHOD_NOT_ALLOWED);
+    if let Some(allow) = route.allowed_methods() {
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static(allow));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use lattice_lambda::testing::EventBuilder;
+
+    use super::*;
+    use crate::access::{AccessPolicy, AllowList};
+
+    fn provider() -> Provider {
+        Provider::new(Config::default())
+    }
+
+    fn restricted(principals: &str) -> Provider {
+        Provider::new(Config {
+            access: AccessPolicy {
+                principals: AllowList::parse(principals).expect("valid list"),
+                source_vpcs: None,
+            },
+            ..Config::default()
+        })
+    }
+
+    #[test]
+    fn root_greets() {
+        let response = provider().handle(EventBuilder::get("/").build_http());
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.body().as_str(), Some("Hello Foo Lambda!!"));
+    }
+
+    #[test]
+    fn unknown_path_is_404_json() {
+        let response = provider().handle(EventBuilder::get("/nope").build_http());
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_eq!(response.body().as_str(), Some(r#"{"message":"Not Found"}"#));
+    }
+
+    #[test]
+    fn wrong_method_is_405_with_allow() {
+        let response = provider().handle(EventBuilder::post("/whoami").build_http());
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.headers()[ALLOW], "GET");
+    }
+
+    #[test]
+    fn echo_takes_any_method() {
+        let request = EventBuilder::new(Method::DELETE, "/echo").build_http();
+        assert_eq!(provider().handle(request).status(), StatusCode::OK);
+    }
+
+    #[test]
+    fn denied_callers_get_403_everywhere_but_health() {
+        let provider = restricted("arn:aws:iam::123456789012:role/allowed");
+        for path in ["/", "/whoami", "/echo", "/does-not-exist"] {
+            let response = provider.handle(EventBuilder::get(path).build_http());
+            assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+        }
+        let health = provider.handle(EventBuilder::get("/health").build_http());
+        assert_eq!(health.status(), StatusCode::OK);
+        let allowed = EventBuilder::get("/")
+            .iam_principal("arn:aws:iam::123456789012:role/allowed")
+            .build_http();
+        assert_eq!(provider.handle(allowed).status(), StatusCode::OK);
+    }
+}

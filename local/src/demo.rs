@@ -1,0 +1,309 @@
+//! `lattice-local demo`: the reference scenario end to end, on one machine.
+//!
+//! 1. build `provider` and `eks-client`, read `template.yaml` with
+//!    `EksAppMode=template`, start the provider behind `foo-service` and a
+//!    stand-in EKS pod behind `eks-app` (`AWS_IAM`, `/app` prefix rule);
+//! 2. EKS -> Lattice -> Lambda: `GET` `foo-service` -> `Hello Foo Lambda!!`;
+//! 3. Lambda -> Lattice -> EKS: invoke `eks-client` through the Runtime API,
+//!    SigV4-signed, -> `{"statusCode":200,"body":"from EKS: Hello Bar EKS Pod!!"}`;
+//! 4. an unsigned request to `eks-app` -> `403`.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::access_log::AccessLog;
+use crate::auth::CredentialStore;
+use crate::functions::{DiscardLogSink, InvokeOptions, InvokeOutcome};
+use crate::server::ServerOptions;
+use crate::template::{DEFAULT_REGION, LOCAL_DOMAIN, LoadOptions, TargetKind, Topology};
+use crate::up::{Stack, StackOptions, UpError, Workspace, print_notes};
+
+/// What the stand-in pod answers on `/app`.
+pub const POD_GREETING: &str = "Hello Bar EKS Pod!!";
+/// What the provider answers on `/`.
+pub const PROVIDER_GREETING: &str = "Hello Foo Lambda!!";
+
+/// A demo step that failed.
+#[derive(Debug, thiserror::Error)]
+#[error("step {step} ({title}) failed: {reason}")]
+pub struct DemoError {
+    /// 1-4.
+    pub step: u8,
+    /// What the step does.
+    pub title: &'static str,
+    /// Why it failed.
+    pub reason: String,
+}
+
+const STEP_TITLES: [&str; 4] = [
+    "build and start the topology",
+    "EKS -> Lattice -> Lambda",
+    "Lambda -> Lattice -> EKS",
+    "denied call",
+];
+
+fn fail(step: u8, reason: impl std::fmt::Display) -> DemoError {
+    DemoError {
+        step,
+        title: STEP_TITLES[usize::from(step - 1)],
+        reason: reason.to_string(),
+    }
+}
+
+/// Options of `lattice-local demo`.
+#[derive(Clone, Debug, Default)]
+pub struct DemoOptions {
+    /// Template path (default: the workspace's `template.yaml`).
+    pub template: Option<PathBuf>,
+    /// Skip `cargo build` (binaries must exist).
+    pub no_build: bool,
+}
+
+/// A tiny HTTP server standing in for the EKS pod: `Hello Bar EKS Pod!!` on
+/// `/app` and below, `404` elsewhere.
+#[derive(Debug)]
+pub struct StandInPod {
+    addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl Drop for StandInPod {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl StandInPod {
+    /// Listens on a free loopback port.
+    pub async fn start() -> std::io::Result<Self> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let service = service_fn(|request: Request<Incoming>| async move {
+                        Ok::<_, Infallible>(pod_response(request.uri().path()))
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Ok(StandInPod { addr, task })
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+fn pod_response(path: &str) -> Response<Full<Bytes>> {
+    let (status, body) = if path == "/app" || path.starts_with("/app/") {
+        (StatusCode::OK, POD_GREETING)
+    } else {
+        (StatusCode::NOT_FOUND, "not found")
+    };
+    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *response.status_mut() = status;
+    response
+}
+
+/// A plain HTTP GET, returning status and body text.
+async fn get(url: &str, host: Option<&str>) -> Result<(StatusCode, String), String> {
+    let client: Client<HttpConnector, Full<Bytes>> =
+        Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+    let mut request = Request::get(url);
+    if let Some(host) = host {
+        request = request.header(http::header::HOST, host);
+    }
+    let request = request
+        .body(Full::new(Bytes::new()))
+        .map_err(|e| format!("bad request {url}: {e}"))?;
+    let response = tokio::time::timeout(Duration::from_secs(30), client.request(request))
+        .await
+        .map_err(|_| format!("GET {url} timed out"))?
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| format!("reading the body of {url}: {e}"))?
+        .to_bytes();
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+fn print_access(log: &AccessLog, seen: &mut usize) {
+    let records = log.records();
+    for record in records.iter().skip(*seen) {
+        println!("    {record}");
+    }
+    *seen = records.len();
+}
+
+/// Runs the demo, printing each step.
+pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
+    println!("step 1: {}", STEP_TITLES[0]);
+    let workspace = Workspace::locate().map_err(|e| fail(1, e))?;
+    if options.no_build {
+        println!("    (--no-build: using binaries in {})", workspace.bin_dir.display());
+    } else {
+        workspace
+            .build(&["provider", "eks-client"])
+            .map_err(|e| fail(1, e))?;
+    }
+    let template = options.template.clone().unwrap_or_else(|| workspace.template());
+    let region = DEFAULT_REGION;
+    let load = LoadOptions::new(region).with_parameter("EksAppMode", "template");
+    let topology = Topology::load(&template, &load).map_err(|e| fail(1, e))?;
+    println!("    read {} with EksAppMode=template (region {region})", template.display());
+    print_notes(&topology);
+    let eks_service = topology
+        .service("eks-app")
+        .ok_or_else(|| fail(1, "the template has no eks-app service with EksAppMode=template"))?;
+    println!("    eks-app auth type: {}", eks_service.auth_type.as_str());
+    let pod_group = topology
+        .target_groups
+        .values()
+        .find(|g| matches!(g.kind, TargetKind::Http { .. }))
+        .ok_or_else(|| fail(1, "the template has no IP target group for the EKS pod"))?
+        .logical_id
+        .clone();
+    let client_function = topology
+        .functions
+        .values()
+        .find(|f| f.binary == "eks-client")
+        .ok_or_else(|| fail(1, "the template has no function built from eks-client"))?
+        .logical_id
+        .clone();
+
+    let credentials_path = workspace.demo_credentials();
+    let store = Arc::new(CredentialStore::load(&credentials_path).map_err(|e| fail(1, e))?);
+    let principal = store
+        .principals()
+        .next()
+        .cloned()
+        .ok_or_else(|| fail(1, format!("{} has no principal", credentials_path.display())))?;
+
+    let pod = StandInPod::start().await.map_err(|e| fail(1, format!("stand-in pod: {e}")))?;
+    let log = AccessLog::memory();
+    let mut server = ServerOptions::new(region, Arc::clone(&store));
+    server.access_log = log.clone();
+    let mut stack_options = StackOptions::new(server);
+    stack_options.upstreams = BTreeMap::from([(pod_group.clone(), pod.url())]);
+    stack_options.log_sink = Arc::new(DiscardLogSink);
+    stack_options.max_instances = 2;
+    // Only eks-client signs; the provider needs no credentials.
+    stack_options.extra_env.insert(
+        client_function.clone(),
+        vec![
+            // Rewritten to eks-app's local URL once its port is bound.
+            ("LATTICE_SERVICE_URL".into(), format!("https://eks-app.{LOCAL_DOMAIN}/app")),
+            ("LATTICE_SIGNING".into(), "sigv4".into()),
+            ("AWS_ACCESS_KEY_ID".into(), principal.access_key_id.clone()),
+            ("AWS_SECRET_ACCESS_KEY".into(), principal.secret_access_key.clone()),
+            ("AWS_REGION".into(), region.into()),
+        ],
+    );
+    let stack = Stack::start(&topology, stack_options, |name| workspace.binary(name))
+        .await
+        .map_err(|e: UpError| fail(1, e))?;
+    let outcome = scenario(&stack, &topology, &pod, &log, &client_function).await;
+    stack.shutdown().await;
+    outcome?;
+    println!("demo finished: both directions work");
+    Ok(())
+}
+
+async fn scenario(
+    stack: &Stack,
+    topology: &Topology,
+    pod: &StandInPod,
+    log: &AccessLog,
+    client_function: &str,
+) -> Result<(), DemoError> {
+    let foo = stack
+        .server
+        .endpoint("foo-service")
+        .ok_or_else(|| fail(1, "foo-service is not served"))?;
+    let eks = stack
+        .server
+        .endpoint("eks-app")
+        .ok_or_else(|| fail(1, "eks-app is not served"))?;
+    println!("    foo-service: {}  or  {}", foo.url(), foo.host_url);
+    println!("    eks-app:     {}  or  {}  -> stand-in pod {}", eks.url(), eks.host_url, pod.url());
+    let mut seen = 0;
+
+    println!("step 2: {}: GET {}/ (Host: foo-service.lattice.localhost)", STEP_TITLES[1], stack.server.host_addr());
+    let host_url = format!("http://{}/", stack.server.host_addr());
+    let host = format!("foo-service.lattice.localhost:{}", stack.server.host_addr().port());
+    let (status, body) = get(&host_url, Some(&host)).await.map_err(|e| fail(2, e))?;
+    println!("    {} {body}", status.as_u16());
+    print_access(log, &mut seen);
+    if status != StatusCode::OK || body.trim() != super::demo::PROVIDER_GREETING {
+        return Err(fail(2, format!("expected 200 {PROVIDER_GREETING:?}, got {} {body:?}", status.as_u16())));
+    }
+
+    let pool = stack
+        .pool(client_function)
+        .ok_or_else(|| fail(3, "the eks-client function is not running"))?;
+    let url = pool
+        .config()
+        .env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "LATTICE_SERVICE_URL")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    println!("step 3: {}: invoke {} via the Runtime API (LATTICE_SERVICE_URL={url}, LATTICE_SIGNING=sigv4)", STEP_TITLES[2], pool.name());
+    let outcome = pool
+        .invoke(Bytes::from_static(b"{}"), InvokeOptions::default())
+        .await
+        .map_err(|e| fail(3, e))?;
+    let payload = match outcome {
+        InvokeOutcome::Response(payload) => payload,
+        InvokeOutcome::FunctionError(error) => {
+            print_access(log, &mut seen);
+            return Err(fail(3, format!("eks-client failed: {}: {}", error.error_type, error.error_message)));
+        }
+    };
+    let text = String::from_utf8_lossy(&payload).into_owned();
+    println!("    {text}");
+    print_access(log, &mut seen);
+    let result: serde_json::Value =
+        serde_json::from_slice(&payload).map_err(|e| fail(3, format!("result is not JSON: {e}")))?;
+    let expected_body = format!("from EKS: {POD_GREETING}");
+    if result.get("statusCode") != Some(&serde_json::json!(200))
+        || result.get("body").and_then(|b| b.as_str()) != Some(expected_body.as_str())
+    {
+        return Err(fail(3, format!("expected statusCode 200 and body {expected_body:?}, got {text}")));
+    }
+
+    let unsigned = format!("{}/app", eks.url());
+    println!("step 4: {}: unsigned GET {unsigned} (eks-app has auth type {})", STEP_TITLES[3],
+        topology.service("eks-app").map_or("?", |s| s.auth_type.as_str()));
+    let (status, body) = get(&unsigned, None).await.map_err(|e| fail(4, e))?;
+    println!("    {} {}", status.as_u16(), body.trim_end());
+    print_access(log, &mut seen);
+    if status != StatusCode::FORBIDDEN {
+        return Err(fail(4, format!("expected 403, got {} {body:?}", status.as_u16())));
+    }
+    Ok(())
+}

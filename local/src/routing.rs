@@ -1,0 +1,534 @@
+//! Listener rules as Lattice applies them: rules in priority order (lowest
+//! number first), the first whose match holds decides; otherwise the listener's
+//! default action. An action forwards to weighted target groups or answers with
+//! a fixed status.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use http::{HeaderMap, HeaderName, Method, StatusCode};
+
+/// How a path is compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathMatchKind {
+    /// The whole path equals the value.
+    Exact,
+    /// The path starts with the value.
+    Prefix,
+}
+
+/// A rule's path condition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathMatch {
+    /// Exact or prefix.
+    pub kind: PathMatchKind,
+    /// The path (or prefix) to compare with.
+    pub value: String,
+    /// Whether letter case must agree (CloudFormation's default is `false`).
+    pub case_sensitive: bool,
+}
+
+/// How a header value is compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderMatchKind {
+    /// The value equals.
+    Exact,
+    /// The value starts with.
+    Prefix,
+    /// The value contains.
+    Contains,
+}
+
+/// A rule's header condition; any value of the header may satisfy it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeaderMatch {
+    /// The header (names are case-insensitive in HTTP).
+    pub name: HeaderName,
+    /// Exact, prefix or contains.
+    pub kind: HeaderMatchKind,
+    /// The value to compare with.
+    pub value: String,
+    /// Whether letter case must agree.
+    pub case_sensitive: bool,
+}
+
+/// Everything a rule's `HttpMatch` requires; all present conditions must hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HttpMatch {
+    /// The method, if restricted.
+    pub method: Option<Method>,
+    /// The path condition, if any.
+    pub path: Option<PathMatch>,
+    /// Header conditions (all must hold).
+    pub headers: Vec<HeaderMatch>,
+}
+
+/// One target group of a forward action and its relative weight.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WeightedTarget {
+    /// The target group's logical id in the template.
+    pub target_group: String,
+    /// Relative weight (0 receives nothing).
+    pub weight: u32,
+}
+
+/// What a rule (or a listener by default) does with a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Forward to one of the target groups, chosen by weight.
+    Forward(Vec<WeightedTarget>),
+    /// Answer with this status and no body.
+    FixedResponse(StatusCode),
+}
+
+/// A listener rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// Logical id (shown in the access log).
+    pub name: String,
+    /// Local ARN.
+    pub arn: String,
+    /// Lower numbers are evaluated first.
+    pub priority: u32,
+    /// The conditions.
+    pub matcher: HttpMatch,
+    /// What to do on a match.
+    pub action: Action,
+}
+
+/// The parts of a request routing looks at.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestFacts<'a> {
+    /// Method.
+    pub method: &'a Method,
+    /// Path without the query.
+    pub path: &'a str,
+    /// Headers.
+    pub headers: &'a HeaderMap,
+}
+
+/// Where routing sent a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision<'a> {
+    /// Forward to this target group (logical id).
+    Forward(&'a str),
+    /// Answer with this status.
+    FixedResponse(StatusCode),
+    /// A forward action whose weights are all zero: nothing can serve it.
+    NoTarget,
+}
+
+/// The routing outcome and which rule produced it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route<'a> {
+    /// The matching rule, or `None` for the listener's default action.
+    pub rule: Option<&'a Rule>,
+    /// What to do.
+    pub decision: Decision<'a>,
+}
+
+impl Route<'_> {
+    /// The rule name for logs: its logical id, or `default`.
+    pub fn rule_name(&self) -> &str {
+        self.rule.map_or("default", |r| r.name.as_str())
+    }
+}
+
+/// One listener's rules, ready to route.
+#[derive(Debug)]
+pub struct Router {
+    rules: Vec<(Rule, Picker)>,
+    default: (Action, Picker),
+}
+
+impl Router {
+    /// Sorts `rules` by priority (ties keep template order).
+    pub fn new(mut rules: Vec<Rule>, default: Action) -> Self {
+        rules.sort_by_key(|r| r.priority);
+        Router {
+            rules: rules
+                .into_iter()
+                .map(|rule| {
+                    let picker = Picker::new(&rule.action);
+                    (rule, picker)
+                })
+                .collect(),
+            default: (default.clone(), Picker::new(&default)),
+        }
+    }
+
+    /// The rules in evaluation order.
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().map(|(r, _)| r)
+    }
+
+    /// Routes one request.
+    pub fn route(&self, request: &RequestFacts<'_>) -> Route<'_> {
+        for (rule, picker) in &self.rules {
+            if rule.matcher.matches(request) {
+                return Route {
+                    rule: Some(rule),
+                    decision: picker.decide(&rule.action),
+                };
+            }
+        }
+        let (action, picker) = &self.default;
+        Route {
+            rule: None,
+            decision: picker.decide(action),
+        }
+    }
+}
+
+impl HttpMatch {
+    /// Whether every condition holds for `request`.
+    pub fn matches(&self, request: &RequestFacts<'_>) -> bool {
+        if let Some(method) = &self.method
+            && method != request.method
+        {
+            return false;
+        }
+        if let Some(path) = &self.path
+            && !path.matches(request.path)
+        {
+            return false;
+        }
+        self.headers.iter().all(|h| h.matches(request.headers))
+    }
+}
+
+impl PathMatch {
+    /// Whether `path` satisfies this condition.
+    pub fn matches(&self, path: &str) -> bool {
+        let compare = |a: &str, b: &str| match self.kind {
+            PathMatchKind::Exact => a == b,
+            PathMatchKind::Prefix => a.starts_with(b),
+        };
+        if self.case_sensitive {
+            compare(path, &self.value)
+        } else {
+            compare(&path.to_lowercase(), &self.value.to_lowercase())
+        }
+    }
+}
+
+impl HeaderMatch {
+    /// Whether any value of the header satisfies this condition.
+    pub fn matches(&self, headers: &HeaderMap) -> bool {
+        let expected = if self.case_sensitive {
+            self.value.clone()
+        } else {
+            self.value.to_lowercase()
+        };
+        headers.get_all(&self.name).iter().any(|value| {
+            let Ok(value) = value.to_str() else {
+                return false;
+            };
+            let value = if self.case_sensitive {
+                value.to_owned()
+            } else {
+                value.to_lowercase()
+            };
+            match self.kind {
+                HeaderMatchKind::Exact => value == expected,
+                HeaderMatchKind::Prefix => value.starts_with(&expected),
+                HeaderMatchKind::Contains => value.contains(&expected),
+            }
+        })
+    }
+}
+
+/// Chooses among weighted targets without locks and without randomness: the
+/// n-th request lands on slot `n * stride mod total` of the cumulative
+/// weights. With `stride` coprime to `total`, every `total` consecutive
+/// requests visit every slot exactly once, so a 90/10 split is exact over each
+/// 100 requests and the two groups are interleaved rather than batched.
+#[derive(Debug)]
+struct Picker {
+    counter: AtomicU64,
+    total: u64,
+    stride: u64,
+}
+
+impl Picker {
+    fn new(action: &Action) -> Self {
+        let total = match action {
+            Action::Forward(targets) => targets.iter().map(|t| u64::from(t.weight)).sum(),
+            Action::FixedResponse(_) => 0,
+        };
+        Picker {
+            counter: AtomicU64::new(0),
+            total,
+            stride: coprime_stride(total),
+        }
+    }
+
+    fn decide<'a>(&self, action: &'a Action) -> Decision<'a> {
+        let targets = match action {
+            Action::FixedResponse(status) => return Decision::FixedResponse(*status),
+            Action::Forward(targets) => targets,
+        };
+        if self.total == 0 {
+            return Decision::NoTarget;
+        }
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let mut slot = (n % self.total) * self.stride % self.total;
+        for target in targets {
+            let weight = u64::from(target.weight);
+            if slot < weight {
+                return Decision::Forward(&target.target_group);
+            }
+            slot -= weight;
+        }
+        // Unreachable when the weights sum to `total`; answer safely anyway.
+        Decision::NoTarget
+    }
+}
+
+/// The smallest stride at or above `0.618 * total` that is coprime with it
+/// (the golden ratio spreads consecutive slots evenly).
+fn coprime_stride(total: u64) -> u64 {
+    if total <= 1 {
+        return 1;
+    }
+    let mut stride = (total * 618 / 1000).max(1);
+    while gcd(stride, total) != 1 {
+        stride += 1;
+    }
+    stride
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn forward(group: &str) -> Action {
+        Action::Forward(vec![WeightedTarget {
+            target_group: group.into(),
+            weight: 100,
+        }])
+    }
+
+    fn rule(name: &str, priority: u32, matcher: HttpMatch, group: &str) -> Rule {
+        Rule {
+            name: name.into(),
+            arn: format!("arn:{name}"),
+            priority,
+            matcher,
+            action: forward(group),
+        }
+    }
+
+    fn prefix(value: &str, case_sensitive: bool) -> HttpMatch {
+        HttpMatch {
+            path: Some(PathMatch {
+                kind: PathMatchKind::Prefix,
+                value: value.into(),
+                case_sensitive,
+            }),
+            ..HttpMatch::default()
+        }
+    }
+
+    fn route_path<'a>(router: &'a Router, method: &Method, path: &str) -> Route<'a> {
+        let headers = HeaderMap::new();
+        router.route(&RequestFacts {
+            method,
+            path,
+            headers: &headers,
+        })
+    }
+
+    #[test]
+    fn lowest_priority_number_wins_regardless_of_declaration_order() {
+        let router = Router::new(
+            vec![
+                rule("Broad", 20, prefix("/", true), "broad"),
+                rule("Narrow", 5, prefix("/api", true), "narrow"),
+            ],
+            Action::FixedResponse(StatusCode::NOT_FOUND),
+        );
+        let names: Vec<_> = router.rules().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["Narrow", "Broad"]);
+        let route = route_path(&router, &Method::GET, "/api/x");
+        assert_eq!(route.rule_name(), "Narrow");
+        assert_eq!(route.decision, Decision::Forward("narrow"));
+        let route = route_path(&router, &Method::GET, "/other");
+        assert_eq!(route.decision, Decision::Forward("broad"));
+    }
+
+    #[test]
+    fn unmatched_requests_take_the_default_action() {
+        let router = Router::new(
+            vec![rule("App", 10, prefix("/app", true), "pods")],
+            Action::FixedResponse(StatusCode::NOT_FOUND),
+        );
+        let route = route_path(&router, &Method::GET, "/elsewhere");
+        assert_eq!(route.rule_name(), "default");
+        assert_eq!(route.decision, Decision::FixedResponse(StatusCode::NOT_FOUND));
+    }
+
+    #[test]
+    fn exact_and_prefix_paths_respect_case_sensitivity() {
+        let exact = PathMatch {
+            kind: PathMatchKind::Exact,
+            value: "/Health".into(),
+            case_sensitive: true,
+        };
+        assert!(exact.matches("/Health"));
+        assert!(!exact.matches("/health"));
+        assert!(!exact.matches("/Health/x"));
+        let insensitive = PathMatch {
+            case_sensitive: false,
+            ..exact.clone()
+        };
+        assert!(insensitive.matches("/HEALTH"));
+        let prefix = PathMatch {
+            kind: PathMatchKind::Prefix,
+            value: "/App".into(),
+            case_sensitive: true,
+        };
+        assert!(prefix.matches("/App/items"));
+        assert!(!prefix.matches("/app/items"));
+        assert!(
+            PathMatch {
+                case_sensitive: false,
+                ..prefix
+            }
+            .matches("/app/items")
+        );
+    }
+
+    #[test]
+    fn header_matches_exact_prefix_contains_with_and_without_case() {
+        let mut headers = HeaderMap::new();
+        headers.append("x-env", HeaderValue::from_static("Canary-Blue"));
+        headers.append("x-env", HeaderValue::from_static("other"));
+        let check = |kind, value: &str, case_sensitive| {
+            HeaderMatch {
+                name: HeaderName::from_static("x-env"),
+                kind,
+                value: value.into(),
+                case_sensitive,
+            }
+            .matches(&headers)
+        };
+        assert!(check(HeaderMatchKind::Exact, "Canary-Blue", true));
+        assert!(!check(HeaderMatchKind::Exact, "canary-blue", true));
+        assert!(check(HeaderMatchKind::Exact, "canary-blue", false));
+        assert!(check(HeaderMatchKind::Prefix, "Canary", true));
+        assert!(!check(HeaderMatchKind::Prefix, "Blue", true));
+        assert!(check(HeaderMatchKind::Contains, "ry-Bl", true));
+        assert!(!check(HeaderMatchKind::Contains, "RY-BL", true));
+        assert!(check(HeaderMatchKind::Contains, "RY-BL", false));
+        // Any value of a repeated header may match.
+        assert!(check(HeaderMatchKind::Exact, "other", true));
+        let absent = HeaderMatch {
+            name: HeaderName::from_static("x-missing"),
+            kind: HeaderMatchKind::Contains,
+            value: String::new(),
+            case_sensitive: true,
+        };
+        assert!(!absent.matches(&headers));
+    }
+
+    #[test]
+    fn method_and_all_conditions_must_hold() {
+        let matcher = HttpMatch {
+            method: Some(Method::GET),
+            path: prefix("/health", false).path,
+            headers: vec![HeaderMatch {
+                name: HeaderName::from_static("x-probe"),
+                kind: HeaderMatchKind::Exact,
+                value: "1".into(),
+                case_sensitive: true,
+            }],
+        };
+        fn facts<'a>(method: &'a Method, headers: &'a HeaderMap) -> RequestFacts<'a> {
+            RequestFacts {
+                method,
+                path: "/health",
+                headers,
+            }
+        }
+        let mut headers = HeaderMap::new();
+        assert!(!matcher.matches(&facts(&Method::GET, &headers)));
+        headers.insert("x-probe", HeaderValue::from_static("1"));
+        assert!(matcher.matches(&facts(&Method::GET, &headers)));
+        assert!(!matcher.matches(&facts(&Method::POST, &headers)));
+    }
+
+    #[test]
+    fn weighted_forward_splits_ninety_ten_exactly_per_hundred_and_interleaves() {
+        let action = Action::Forward(vec![
+            WeightedTarget {
+                target_group: "stable".into(),
+                weight: 90,
+            },
+            WeightedTarget {
+                target_group: "canary".into(),
+                weight: 10,
+            },
+        ]);
+        let router = Router::new(Vec::new(), action);
+        let picks: Vec<_> = (0..1000)
+            .map(|_| route_path(&router, &Method::GET, "/").decision)
+            .collect();
+        let canary = picks
+            .iter()
+            .filter(|d| **d == Decision::Forward("canary"))
+            .count();
+        assert_eq!(canary, 100);
+        // Every window of 100 consecutive requests gets exactly 10 canaries.
+        for window in picks.chunks(100) {
+            let n = window
+                .iter()
+                .filter(|d| **d == Decision::Forward("canary"))
+                .count();
+            assert_eq!(n, 10);
+        }
+        // Interleaved: the first 20 requests already include a canary.
+        assert!(picks[..20].contains(&Decision::Forward("canary")));
+    }
+
+    #[test]
+    fn zero_weights_route_nowhere_and_zero_weight_groups_get_nothing() {
+        let none = Router::new(
+            Vec::new(),
+            Action::Forward(vec![WeightedTarget {
+                target_group: "a".into(),
+                weight: 0,
+            }]),
+        );
+        assert_eq!(
+            route_path(&none, &Method::GET, "/").decision,
+            Decision::NoTarget
+        );
+        let one_sided = Router::new(
+            Vec::new(),
+            Action::Forward(vec![
+                WeightedTarget {
+                    target_group: "off".into(),
+                    weight: 0,
+                },
+                WeightedTarget {
+                    target_group: "on".into(),
+                    weight: 3,
+                },
+            ]),
+        );
+        for _ in 0..10 {
+            assert_eq!(
+                route_path(&one_sided, &Method::GET, "/").decision,
+                Decision::Forward("on")
+            );
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! `LAMBDA` target groups: HTTP request -> Lattice event (V1 or V2, built by
+//! `lattice_lambda`) -> a warm function process -> Lattice response -> HTTP.
+
+use bytes::Bytes;
+use http::request::Parts;
+use http_body_util::Full;
+use lattice_lambda::{EventVersion, LatticeRequest, LatticeResponse, RequestContext, ResponseError};
+
+use super::{ClientInfo, apply_lattice_headers, strip_hop_by_hop};
+use crate::functions::{FunctionPool, InvokeError, InvokeOptions, InvokeOutcome};
+
+/// Why a Lambda target could not produce a response (Lattice answers `502`).
+#[derive(Debug, thiserror::Error)]
+pub enum LambdaTargetError {
+    /// The function could not answer: crash, timeout, init failure, …
+    #[error("function {function} failed: {source}")]
+    Invoke {
+        /// Function name.
+        function: String,
+        /// What the pool reported.
+        source: InvokeError,
+    },
+    /// The function reported an error instead of a response.
+    #[error("function {function} returned an error: {error_type}: {error_message}")]
+    FunctionError {
+        /// Function name.
+        function: String,
+        /// `errorType`.
+        error_type: String,
+        /// `errorMessage`.
+        error_message: String,
+    },
+    /// The function's response is not a Lattice response.
+    #[error("function {function} returned a malformed Lattice response: {source}")]
+    MalformedResponse {
+        /// Function name.
+        function: String,
+        /// What is wrong with it.
+        source: ResponseError,
+    },
+}
+
+/// A target group of type `LAMBDA`: one function and an event structure version.
+#[derive(Clone, Debug)]
+pub struct LambdaTarget {
+    pool: FunctionPool,
+    event_version: EventVersion,
+}
+
+impl LambdaTarget {
+    /// Forwards to `pool` with events of `event_version`.
+    pub fn new(pool: FunctionPool, event_version: EventVersion) -> Self {
+        LambdaTarget {
+            pool,
+            event_version,
+        }
+    }
+
+    /// The function's name.
+    pub fn function_name(&self) -> &str {
+        self.pool.name()
+    }
+
+    /// The event structure version of the target group.
+    pub fn event_version(&self) -> EventVersion {
+        self.event_version
+    }
+
+    /// The request as the function will see it: Lattice's headers replace any
+    /// the client sent, the context carries the ARNs and the verified caller.
+    pub fn lattice_request(
+        &self,
+        parts: &Parts,
+        body: Bytes,
+        context: RequestContext,
+        client: &ClientInfo,
+    ) -> LatticeRequest {
+        let path_and_query = parts
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str());
+        let mut request = LatticeRequest::new(self.event_version, parts.method.clone(), path_and_query);
+        let mut headers = parts.headers.clone();
+        strip_hop_by_hop(&mut headers);
+        apply_lattice_headers(&mut headers, &context, client);
+        request.headers = headers;
+        request.body = body.into();
+        request.context = Some(context);
+        request
+    }
+
+    /// The event JSON for `request`, in this group's version.
+    pub fn event_json(&self, request: &LatticeRequest) -> Vec<u8> {
+        request.to_event_json(self.event_version)
+    }
+
+    /// Invokes the function and decodes its response.
+    pub async fn call(
+        &self,
+        request: &LatticeRequest,
+    ) -> Result<http::Response<Full<Bytes>>, LambdaTargetError> {
+        let function = || self.pool.name().to_owned();
+        let payload = Bytes::from(self.event_json(request));
+        let outcome = self
+            .pool
+            .invoke(payload, InvokeOptions::default())
+            .await
+            .map_err(|source| LambdaTargetError::Invoke {
+                function: function(),
+                source,
+            })?;
+        let json = match outcome {
+            InvokeOutcome::Response(json) => json,
+            InvokeOutcome::FunctionError(error) => {
+                return Err(LambdaTargetError::FunctionError {
+                    function: function(),
+                    error_type: error.error_type,
+                    error_message: error.error_message,
+                });
+            }
+        };
+        let malformed = |source| LambdaTargetError::MalformedResponse {
+            function: function(),
+            source,
+        };
+        let response = LatticeResponse::from_slice(&json)
+            .map_err(malformed)?
+            .into_http()
+            .map_err(malformed)?;
+        Ok(response.map(|body| Full::new(body.into_bytes())))
+    }
+}

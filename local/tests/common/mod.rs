@@ -1,0 +1,231 @@
+//! Shared helpers of lattice-local's integration tests: built fixtures, stub
+//! upstreams, a plain HTTP client and a SigV4 signer independent of the
+//! verifier under test.
+
+#![allow(dead_code)] // each test file uses a different subset
+
+use std::convert::Infallible;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{
+    PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings, sign,
+};
+use aws_sigv4::sign::{v4, v4a};
+use aws_smithy_runtime_api::client::identity::Identity;
+use bytes::Bytes;
+use http::{HeaderMap, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::{Map, Value, json};
+use tokio::net::TcpListener;
+
+pub const REGION: &str = "us-west-2";
+
+/// Builds a cargo artifact of this workspace (same profile as the tests) and returns its path.
+fn cargo_build(args: &[&str], relative: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> -> target/<profile>
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile> directory")
+        .to_owned();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .arg("build")
+        .args(args);
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        command.arg("--release");
+    }
+    let status = command.status().expect("run cargo build");
+    assert!(status.success(), "cargo build {args:?} failed");
+    let path = profile_dir.join(relative);
+    assert!(path.is_file(), "{} was not built", path.display());
+    path
+}
+
+/// `examples/lattice-target-fixture.rs`, built.
+pub fn fixture_binary() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        cargo_build(
+            &["-p", "lattice-local", "--example", "lattice-target-fixture"],
+            "examples/lattice-target-fixture",
+        )
+    })
+    .clone()
+}
+
+/// The runtime helper's `test-function` fixture, built.
+pub fn test_function_binary() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        cargo_build(&["-p", "lattice-tests", "--bin", "test-function"], "test-function")
+    })
+    .clone()
+}
+
+/// An upstream that answers every request with JSON: its `name`, the method,
+/// path and the headers it received.
+pub async fn echo_upstream(name: &'static str) -> SocketAddr {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .expect("bind upstream");
+    let addr = listener.local_addr().expect("upstream addr");
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let service = service_fn(move |request: Request<Incoming>| async move {
+                    let mut headers = Map::new();
+                    for key in request.headers().keys() {
+                        let values: Vec<Value> = request
+                            .headers()
+                            .get_all(key)
+                            .iter()
+                            .map(|v| Value::String(String::from_utf8_lossy(v.as_bytes()).into()))
+                            .collect();
+                        headers.insert(key.as_str().to_owned(), Value::Array(values));
+                    }
+                    let body = json!({
+                        "upstream": name,
+                        "method": request.method().as_str(),
+                        "path": request.uri().path_and_query().map(|p| p.as_str()),
+                        "headers": headers,
+                    });
+                    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+                    response
+                        .headers_mut()
+                        .insert("content-type", "application/json".parse().expect("static"));
+                    Ok::<_, Infallible>(response)
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// What came back.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+}
+
+/// Sends a request (with a 30 s guard so a test never hangs).
+pub async fn send(request: Request<Full<Bytes>>) -> Reply {
+    static CLIENT: OnceLock<Client<HttpConnector, Full<Bytes>>> = OnceLock::new();
+    let client = CLIENT
+        .get_or_init(|| Client::builder(TokioExecutor::new()).build(HttpConnector::new()))
+        .clone();
+    let response = tokio::time::timeout(Duration::from_secs(30), client.request(request))
+        .await
+        .expect("request timed out")
+        .expect("request failed");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("read body")
+        .to_bytes();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// `GET http://<addr><path>` with `Host: <host>`.
+pub fn get(addr: SocketAddr, host: &str, path: &str) -> Request<Full<Bytes>> {
+    Request::get(format!("http://{addr}{path}"))
+        .header("host", host)
+        .body(Full::new(Bytes::new()))
+        .expect("valid request")
+}
+
+/// How to sign.
+pub struct Signer<'a> {
+    pub access_key_id: &'a str,
+    pub secret: &'a str,
+    pub time: SystemTime,
+    pub sigv4a: bool,
+}
+
+impl Signer<'_> {
+    /// Signs with `aws-sigv4` for `vpc-lattice-svcs`, unsigned payload.
+    pub fn sign(&self, request: &mut Request<Full<Bytes>>) {
+        let identity: Identity =
+            Credentials::new(self.access_key_id, self.secret, None, None, "lattice-local-tests")
+                .into();
+        let mut settings = SigningSettings::default();
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        let headers: Vec<(String, String)> = request
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), v.to_str().expect("ascii").to_owned()))
+            .collect();
+        let uri = request.uri().to_string();
+        let signable = SignableRequest::new(
+            request.method().as_str(),
+            uri,
+            headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+            SignableBody::UnsignedPayload,
+        )
+        .expect("signable");
+        let params = if self.sigv4a {
+            v4a::SigningParams::builder()
+                .identity(&identity)
+                .region_set(REGION)
+                .name("vpc-lattice-svcs")
+                .time(self.time)
+                .settings(settings)
+                .build()
+                .expect("v4a params")
+                .into()
+        } else {
+            v4::SigningParams::builder()
+                .identity(&identity)
+                .region(REGION)
+                .name("vpc-lattice-svcs")
+                .time(self.time)
+                .settings(settings)
+                .build()
+                .expect("v4 params")
+                .into()
+        };
+        let (instructions, _) = sign(signable, &params).expect("signed").into_parts();
+        instructions.apply_to_request_http1x(request);
+    }
+}
+
+/// The first value of a header as the echo upstream (or the fixture) reports it.
+pub fn reported_header<'a>(report: &'a Value, name: &str) -> Option<&'a str> {
+    report["headers"][name][0].as_str()
+}
