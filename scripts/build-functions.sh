@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds both Lambda functions the two ways the project deploys them, and checks the artefacts:
 #   1. `sam build` (template.yaml, BuildMethod rust-cargolambda) -> .aws-sam/build/<Function>/bootstrap
-#   2. `cargo lambda build --release --arm64`                    -> target/lambda/<binary>/bootstrap
+#   2. `cargo lambda build --release --arm64`                    -> <target dir>/lambda/<binary>/bootstrap
 #   3. `cargo lambda deploy --dry` with functions/<binary>/CargoLambda.toml packages each function
 #      offline, with the memory and timeout template.yaml gives it.
 # Each bootstrap must exist and be an arm64 (aarch64) ELF executable, as template.yaml declares.
@@ -52,6 +52,10 @@ timed() {
     echo "== $label: $((SECONDS - start)) s"
 }
 
+# cargo-lambda writes to <cargo target dir>/lambda/<binary>/bootstrap; CARGO_TARGET_DIR may move it.
+target_dir="$(cargo metadata --format-version 1 --no-deps \
+    | "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+
 echo "== sam build"
 timed "sam build" sam build --template-file template.yaml --build-dir .aws-sam/build
 
@@ -68,7 +72,7 @@ for entry in "${functions[@]}"; do
     logical_id="${entry%%:*}"
     binary="${entry#*:}"
     check_arm64_bootstrap "$root/.aws-sam/build/$logical_id/bootstrap"
-    check_arm64_bootstrap "$root/target/lambda/$binary/bootstrap"
+    check_arm64_bootstrap "$target_dir/lambda/$binary/bootstrap"
 done
 
 # The cargo-lambda deploy path: package without deploying, then compare with template.yaml.

@@ -24,7 +24,11 @@ async fn handle(request: http::Request<Body>) -> Result<http::Response<Body>, In
         return Ok(response::text(http::StatusCode::OK, "slept"));
     }
     if path == "/binary" {
-        return Ok(response::binary(http::StatusCode::OK, "application/octet-stream", vec![0xff, 0x00]));
+        return Ok(response::binary(
+            http::StatusCode::OK,
+            "application/octet-stream",
+            vec![0xff, 0x00],
+        ));
     }
     let mut headers = Map::new();
     for name in request.headers().keys() {

@@ -163,21 +163,33 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
     println!("step 1: {}", STEP_TITLES[0]);
     let workspace = Workspace::locate().map_err(|e| fail(1, e))?;
     if options.no_build {
-        println!("    (--no-build: using binaries in {})", workspace.bin_dir.display());
+        println!(
+            "    (--no-build: using binaries in {})",
+            workspace.bin_dir.display()
+        );
     } else {
         workspace
             .build(&["provider", "eks-client"])
             .map_err(|e| fail(1, e))?;
     }
-    let template = options.template.clone().unwrap_or_else(|| workspace.template());
+    let template = options
+        .template
+        .clone()
+        .unwrap_or_else(|| workspace.template());
     let region = DEFAULT_REGION;
     let load = LoadOptions::new(region).with_parameter("EksAppMode", "template");
     let topology = Topology::load(&template, &load).map_err(|e| fail(1, e))?;
-    println!("    read {} with EksAppMode=template (region {region})", template.display());
+    println!(
+        "    read {} with EksAppMode=template (region {region})",
+        template.display()
+    );
     print_notes(&topology);
-    let eks_service = topology
-        .service("eks-app")
-        .ok_or_else(|| fail(1, "the template has no eks-app service with EksAppMode=template"))?;
+    let eks_service = topology.service("eks-app").ok_or_else(|| {
+        fail(
+            1,
+            "the template has no eks-app service with EksAppMode=template",
+        )
+    })?;
     println!("    eks-app auth type: {}", eks_service.auth_type.as_str());
     let pod_group = topology
         .target_groups
@@ -196,13 +208,16 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
 
     let credentials_path = workspace.demo_credentials();
     let store = Arc::new(CredentialStore::load(&credentials_path).map_err(|e| fail(1, e))?);
-    let principal = store
-        .principals()
-        .next()
-        .cloned()
-        .ok_or_else(|| fail(1, format!("{} has no principal", credentials_path.display())))?;
+    let principal = store.principals().next().cloned().ok_or_else(|| {
+        fail(
+            1,
+            format!("{} has no principal", credentials_path.display()),
+        )
+    })?;
 
-    let pod = StandInPod::start().await.map_err(|e| fail(1, format!("stand-in pod: {e}")))?;
+    let pod = StandInPod::start()
+        .await
+        .map_err(|e| fail(1, format!("stand-in pod: {e}")))?;
     let log = AccessLog::memory();
     let mut server = ServerOptions::new(region, Arc::clone(&store));
     server.access_log = log.clone();
@@ -215,10 +230,16 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
         client_function.clone(),
         vec![
             // Rewritten to eks-app's local URL once its port is bound.
-            ("LATTICE_SERVICE_URL".into(), format!("https://eks-app.{LOCAL_DOMAIN}/app")),
+            (
+                "LATTICE_SERVICE_URL".into(),
+                format!("https://eks-app.{LOCAL_DOMAIN}/app"),
+            ),
             ("LATTICE_SIGNING".into(), "sigv4".into()),
             ("AWS_ACCESS_KEY_ID".into(), principal.access_key_id.clone()),
-            ("AWS_SECRET_ACCESS_KEY".into(), principal.secret_access_key.clone()),
+            (
+                "AWS_SECRET_ACCESS_KEY".into(),
+                principal.secret_access_key.clone(),
+            ),
             ("AWS_REGION".into(), region.into()),
         ],
     );
@@ -239,7 +260,7 @@ async fn scenario(
     log: &AccessLog,
     client_function: &str,
 ) -> Result<(), DemoError> {
-    let foo = stack
+    let provider_service = stack
         .server
         .endpoint("foo-service")
         .ok_or_else(|| fail(1, "foo-service is not served"))?;
@@ -247,18 +268,40 @@ async fn scenario(
         .server
         .endpoint("eks-app")
         .ok_or_else(|| fail(1, "eks-app is not served"))?;
-    println!("    foo-service: {}  or  {}", foo.url(), foo.host_url);
-    println!("    eks-app:     {}  or  {}  -> stand-in pod {}", eks.url(), eks.host_url, pod.url());
+    println!(
+        "    foo-service: {}  or  {}",
+        provider_service.url(),
+        provider_service.host_url
+    );
+    println!(
+        "    eks-app:     {}  or  {}  -> stand-in pod {}",
+        eks.url(),
+        eks.host_url,
+        pod.url()
+    );
     let mut seen = 0;
 
-    println!("step 2: {}: GET {}/ (Host: foo-service.lattice.localhost)", STEP_TITLES[1], stack.server.host_addr());
+    println!(
+        "step 2: {}: GET {}/ (Host: foo-service.lattice.localhost)",
+        STEP_TITLES[1],
+        stack.server.host_addr()
+    );
     let host_url = format!("http://{}/", stack.server.host_addr());
-    let host = format!("foo-service.lattice.localhost:{}", stack.server.host_addr().port());
+    let host = format!(
+        "foo-service.lattice.localhost:{}",
+        stack.server.host_addr().port()
+    );
     let (status, body) = get(&host_url, Some(&host)).await.map_err(|e| fail(2, e))?;
     println!("    {} {body}", status.as_u16());
     print_access(log, &mut seen);
     if status != StatusCode::OK || body.trim() != super::demo::PROVIDER_GREETING {
-        return Err(fail(2, format!("expected 200 {PROVIDER_GREETING:?}, got {} {body:?}", status.as_u16())));
+        return Err(fail(
+            2,
+            format!(
+                "expected 200 {PROVIDER_GREETING:?}, got {} {body:?}",
+                status.as_u16()
+            ),
+        ));
     }
 
     let pool = stack
@@ -272,7 +315,11 @@ async fn scenario(
         .find(|(k, _)| k == "LATTICE_SERVICE_URL")
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
-    println!("step 3: {}: invoke {} via the Runtime API (LATTICE_SERVICE_URL={url}, LATTICE_SIGNING=sigv4)", STEP_TITLES[2], pool.name());
+    println!(
+        "step 3: {}: invoke {} via the Runtime API (LATTICE_SERVICE_URL={url}, LATTICE_SIGNING=sigv4)",
+        STEP_TITLES[2],
+        pool.name()
+    );
     let outcome = pool
         .invoke(Bytes::from_static(b"{}"), InvokeOptions::default())
         .await
@@ -281,29 +328,58 @@ async fn scenario(
         InvokeOutcome::Response(payload) => payload,
         InvokeOutcome::FunctionError(error) => {
             print_access(log, &mut seen);
-            return Err(fail(3, format!("eks-client failed: {}: {}", error.error_type, error.error_message)));
+            return Err(fail(
+                3,
+                format!(
+                    "eks-client failed: {}: {}",
+                    error.error_type, error.error_message
+                ),
+            ));
         }
     };
     let text = String::from_utf8_lossy(&payload).into_owned();
-    println!("    {text}");
+    let result: serde_json::Value = serde_json::from_slice(&payload)
+        .map_err(|e| fail(3, format!("result is not JSON: {e}: {text}")))?;
+    // The status and body the function got from the pod, then its whole result.
+    // Written by hand so the keys keep this order whatever serde_json's map is.
+    let field = |name: &str| {
+        result
+            .get(name)
+            .map_or_else(|| "null".to_owned(), |v| v.to_string())
+    };
+    println!(
+        "    {{\"statusCode\":{},\"body\":{}}}",
+        field("statusCode"),
+        field("body")
+    );
+    println!("    (full result: {text})");
     print_access(log, &mut seen);
-    let result: serde_json::Value =
-        serde_json::from_slice(&payload).map_err(|e| fail(3, format!("result is not JSON: {e}")))?;
     let expected_body = format!("from EKS: {POD_GREETING}");
     if result.get("statusCode") != Some(&serde_json::json!(200))
         || result.get("body").and_then(|b| b.as_str()) != Some(expected_body.as_str())
     {
-        return Err(fail(3, format!("expected statusCode 200 and body {expected_body:?}, got {text}")));
+        return Err(fail(
+            3,
+            format!("expected statusCode 200 and body {expected_body:?}, got {text}"),
+        ));
     }
 
     let unsigned = format!("{}/app", eks.url());
-    println!("step 4: {}: unsigned GET {unsigned} (eks-app has auth type {})", STEP_TITLES[3],
-        topology.service("eks-app").map_or("?", |s| s.auth_type.as_str()));
+    println!(
+        "step 4: {}: unsigned GET {unsigned} (eks-app has auth type {})",
+        STEP_TITLES[3],
+        topology
+            .service("eks-app")
+            .map_or("?", |s| s.auth_type.as_str())
+    );
     let (status, body) = get(&unsigned, None).await.map_err(|e| fail(4, e))?;
     println!("    {} {}", status.as_u16(), body.trim_end());
     print_access(log, &mut seen);
     if status != StatusCode::FORBIDDEN {
-        return Err(fail(4, format!("expected 403, got {} {body:?}", status.as_u16())));
+        return Err(fail(
+            4,
+            format!("expected 403, got {} {body:?}", status.as_u16()),
+        ));
     }
     Ok(())
 }

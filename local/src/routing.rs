@@ -372,7 +372,10 @@ mod tests {
         );
         let route = route_path(&router, &Method::GET, "/elsewhere");
         assert_eq!(route.rule_name(), "default");
-        assert_eq!(route.decision, Decision::FixedResponse(StatusCode::NOT_FOUND));
+        assert_eq!(
+            route.decision,
+            Decision::FixedResponse(StatusCode::NOT_FOUND)
+        );
     }
 
     #[test]

@@ -296,14 +296,20 @@ impl Stack {
                     config = config.with_env("AWS_SESSION_TOKEN", token.clone());
                 }
             }
-            for (name, value) in options.extra_env.get(&function.logical_id).into_iter().flatten() {
+            for (name, value) in options
+                .extra_env
+                .get(&function.logical_id)
+                .into_iter()
+                .flatten()
+            {
                 config = config.with_env(name.clone(), local_urls(value, &bound));
             }
-            let pool = FunctionPool::with_log_sink(config, Arc::clone(&options.log_sink))
-                .map_err(|source| UpError::Function {
+            let pool = FunctionPool::with_log_sink(config, Arc::clone(&options.log_sink)).map_err(
+                |source| UpError::Function {
                     function: function.logical_id.clone(),
                     source,
-                })?;
+                },
+            )?;
             pools.insert(function.logical_id.clone(), pool);
         }
 
@@ -335,12 +341,14 @@ impl Stack {
                         .get(&group.logical_id)
                         .or_else(|| options.upstreams.get(&group.name));
                     match url {
-                        Some(url) => Target::Http(HttpTarget::new(url).map_err(|source| {
-                            UpError::Upstream {
-                                group: group.logical_id.clone(),
-                                source,
-                            }
-                        })?),
+                        Some(url) => {
+                            Target::Http(Box::new(HttpTarget::new(url).map_err(|source| {
+                                UpError::Upstream {
+                                    group: group.logical_id.clone(),
+                                    source,
+                                }
+                            })?))
+                        }
                         None => Target::Unavailable(format!(
                             "no upstream for target group {}: pass --upstream {}=http://127.0.0.1:PORT",
                             group.logical_id, group.logical_id
@@ -415,13 +423,20 @@ pub struct UpOptions {
 /// Runs `lattice-local up` until Ctrl-C.
 pub async fn run(options: UpOptions) -> Result<(), UpError> {
     let workspace = Workspace::locate()?;
-    let template = options.template.clone().unwrap_or_else(|| PathBuf::from("template.yaml"));
+    let template = options
+        .template
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("template.yaml"));
     let mut load = LoadOptions::new(options.region.clone());
     load.parameters = options.parameters.clone();
     let topology = Topology::load(&template, &load)?;
     print_notes(&topology);
 
-    let binaries: Vec<&str> = topology.functions.values().map(|f| f.binary.as_str()).collect();
+    let binaries: Vec<&str> = topology
+        .functions
+        .values()
+        .map(|f| f.binary.as_str())
+        .collect();
     if !options.no_build && !binaries.is_empty() {
         println!("building the template's functions:");
         workspace.build(&binaries)?;
@@ -453,17 +468,31 @@ pub async fn run(options: UpOptions) -> Result<(), UpError> {
             source,
         })?;
 
-    println!("lattice-local is serving {} (region {}):", template.display(), options.region);
+    println!(
+        "lattice-local is serving {} (region {}):",
+        template.display(),
+        options.region
+    );
     for endpoint in stack.server.endpoints() {
         let auth = topology
             .service(&endpoint.name)
             .map_or("", |s| s.auth_type.as_str());
-        println!("  {:<16} {}  or  {}  (auth {auth})", endpoint.name, endpoint.url(), endpoint.host_url);
+        println!(
+            "  {:<16} {}  or  {}  (auth {auth})",
+            endpoint.name,
+            endpoint.url(),
+            endpoint.host_url
+        );
     }
     println!(
         "  Lambda Invoke API: {} (functions: {})",
         invoke.endpoint_url(),
-        stack.pools.values().map(|p| p.name().to_owned()).collect::<Vec<_>>().join(", ")
+        stack
+            .pools
+            .values()
+            .map(|p| p.name().to_owned())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     println!(
         "  credentials: {} ({} principal(s)){}",
@@ -505,7 +534,10 @@ mod tests {
         );
         assert!(matches!(
             key_value("--parameter", "novalue"),
-            Err(UpError::KeyValue { option: "--parameter", .. })
+            Err(UpError::KeyValue {
+                option: "--parameter",
+                ..
+            })
         ));
         assert!(key_value("--upstream", "=x").is_err());
     }
@@ -516,6 +548,9 @@ mod tests {
         assert!(workspace.template().is_file());
         assert!(workspace.demo_credentials().is_file());
         let command = describe(&workspace.build_command(&["provider", "eks-client"]));
-        assert!(command.ends_with("build --bin provider --bin eks-client"), "{command}");
+        assert!(
+            command.ends_with("build --bin provider --bin eks-client"),
+            "{command}"
+        );
     }
 }

@@ -4,10 +4,11 @@
 //! cargo bench -p lattice-tests --bench provider_runtime
 //! ```
 //!
-//! Builds the release `provider` (`cargo build --release -p provider --bin provider`) and the
-//! release `baseline-function` (`cargo build --release -p lattice-tests --bin
-//! baseline-function`) as two separate builds, so neither binary picks up the other
-//! package's features; set `PROVIDER_BIN` / `BASELINE_BIN` to use prebuilt binaries instead.
+//! Builds the release `provider` (`cargo build --release -p provider --bin provider`, alone,
+//! so it carries only its own features) and the release baseline (the source of
+//! `tests/src/bin/baseline-function.rs`, built as a standalone crate under
+//! `target/bench-baseline/`; see [`build_standalone_baseline`]). Set `PROVIDER_BIN` /
+//! `BASELINE_BIN` to measure prebuilt binaries instead.
 //! Then, with lattice_local's `FunctionPool` (one instance per function):
 //!
 //! - init: `COLD_STARTS` fresh processes of each, spawn -> first `/invocation/next`;
@@ -80,10 +81,73 @@ fn build_release(package: &str, bin: &str) -> BenchResult<PathBuf> {
         .ok_or_else(|| format!("cargo did not report an executable for {bin}").into())
 }
 
-fn binary(env: &str, package: &str, bin: &str) -> BenchResult<PathBuf> {
-    match std::env::var_os(env) {
-        Some(path) => Ok(PathBuf::from(path)),
-        None => build_release(package, bin),
+/// Builds the baseline as a crate of its own under `target/`, so that it carries only its own
+/// dependencies' features: inside the workspace, cargo would unify them with everything
+/// `lattice-tests` uses (a hyper server, tracing-subscriber's defaults, ...) and the
+/// baseline would no longer be minimal. The workspace `Cargo.lock` is reused (same crate
+/// versions) and the release profile is the workspace's.
+fn build_standalone_baseline() -> BenchResult<PathBuf> {
+    let root = workspace_root();
+    let dir = root.join("target/bench-baseline");
+    std::fs::create_dir_all(&dir)?;
+    let source = root.join("tests/src/bin/baseline-function.rs");
+    let manifest = format!(
+        r#"# Written by tests/benches/provider_runtime.rs: the benchmark baseline, built alone.
+[package]
+name = "baseline-function"
+version = "0.0.0"
+edition = "2024"
+publish = false
+
+[[bin]]
+name = "baseline-function"
+path = "{source}"
+
+[dependencies]
+lambda_runtime = {{ version = "1.5", default-features = false, features = ["tracing"] }}
+aws_lambda_events = {{ version = "1.2.1", default-features = false, features = ["vpc_lattice"] }}
+tokio = {{ version = "1", default-features = false, features = ["macros", "rt"] }}
+serde_json = "1"
+
+[profile.release]
+lto = "thin"
+codegen-units = 1
+strip = true
+panic = "unwind"
+opt-level = 3
+
+[workspace]
+"#,
+        source = source.display()
+    );
+    std::fs::write(dir.join("Cargo.toml"), manifest)?;
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock"))?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    eprintln!("building: the baseline alone, in {}", dir.display());
+    let status = Command::new(cargo)
+        .current_dir(&dir)
+        .args(["build", "--release", "--offline", "--quiet"])
+        .status()?;
+    if !status.success() {
+        return Err(format!(
+            "building the standalone baseline in {} failed",
+            dir.display()
+        )
+        .into());
+    }
+    Ok(dir.join("target/release/baseline-function"))
+}
+
+/// A binary from `env` (absolute, or relative to the workspace root), else built.
+fn binary(env: &str, build: impl FnOnce() -> BenchResult<PathBuf>) -> BenchResult<PathBuf> {
+    let path = match std::env::var_os(env) {
+        Some(path) => workspace_root().join(path),
+        None => build()?,
+    };
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!("{} ({env}) is not a file", path.display()).into())
     }
 }
 
@@ -298,9 +362,12 @@ fn main() -> BenchResult<()> {
         );
         return Ok(());
     }
-    let provider = binary("PROVIDER_BIN", "provider", "provider")?;
-    let baseline = binary("BASELINE_BIN", "lattice-tests", "baseline-function")?;
-    let event = Bytes::from(std::fs::read(workspace_root().join("events/v2-get.json"))?);
+    let provider = binary("PROVIDER_BIN", || build_release("provider", "provider"))?;
+    let baseline = binary("BASELINE_BIN", build_standalone_baseline)?;
+    let event_path = workspace_root().join("events/v2-get.json");
+    let event = Bytes::from(
+        std::fs::read(&event_path).map_err(|e| format!("{}: {e}", event_path.display()))?,
+    );
     let mut subjects = [
         subject("provider", provider)?,
         subject("baseline", baseline)?,

@@ -35,7 +35,8 @@ const CLIENT_KNOWN_ENV: [&str; 5] = [
 /// Environment the `provider` binary understands (issue 3); all optional.
 const PROVIDER_KNOWN_ENV: [&str; 3] = ["GREETING", "ALLOWED_PRINCIPALS", "ALLOWED_SOURCE_VPCS"];
 
-/// Values every deployment must supply (parameters without a default).
+/// Values every deployment must supply: parameters without a default, and the URL that the
+/// template's `Rules` demand in the default `EksAppMode=gateway-api`.
 const REQUIRED_PARAMETERS: [(&str, &str); 4] = [
     ("VpcId", "vpc-0123456789abcdef0"),
     (

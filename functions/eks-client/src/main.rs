@@ -5,7 +5,6 @@
 //! `LATTICE_RETRIES`, `LATTICE_CA_BUNDLE`) is read once at init; a bad value fails init with a
 //! message naming the variable. See docs/eks-client.md.
 
-mod init_error;
 mod payload;
 
 use std::sync::Arc;
@@ -92,7 +91,7 @@ async fn main() {
             let message = error.to_string();
             tracing::error!(error = message.as_str(), "init failed");
             if let Err(report) =
-                init_error::report_init_error("InvalidConfiguration", &message).await
+                lattice_lambda::report_init_error("InvalidConfiguration", &message).await
             {
                 tracing::error!(error = %report, "could not report the init error");
             }

@@ -357,7 +357,10 @@ impl LatticeClient {
                     cause: if attempt_timeout < self.timeout {
                         "the invocation deadline (minus its margin) was reached".to_owned()
                     } else {
-                        format!("the attempt timeout of {} ms elapsed", self.timeout.as_millis())
+                        format!(
+                            "the attempt timeout of {} ms elapsed",
+                            self.timeout.as_millis()
+                        )
                     },
                 }),
                 Err(AttemptError::TooLarge) => Err(ClientError::ResponseTooLarge {

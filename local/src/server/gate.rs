@@ -56,18 +56,23 @@ pub(crate) fn check(
     let Some(policy) = service.policy else {
         return Err(Denial {
             principal,
-            reason: "the service has auth type AWS_IAM and no auth policy, which denies every request".into(),
+            reason:
+                "the service has auth type AWS_IAM and no auth policy, which denies every request"
+                    .into(),
         });
     };
-    let query: Vec<(String, String)> = lattice_lambda::QueryParameters::parse(parts.uri.query().unwrap_or(""))
-        .iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
+    let query: Vec<(String, String)> =
+        lattice_lambda::QueryParameters::parse(parts.uri.query().unwrap_or(""))
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
     let source_vpc_id = source_vpc_arn
         .as_deref()
         .and_then(|arn| arn.rsplit_once("vpc/"))
         .map(|(_, id)| id);
-    let source_vpc_owner = source_vpc_arn.as_deref().and_then(|arn| arn.split(':').nth(4));
+    let source_vpc_owner = source_vpc_arn
+        .as_deref()
+        .and_then(|arn| arn.split(':').nth(4));
     let facts = RequestFacts {
         caller: caller.as_ref(),
         method: parts.method.as_str(),

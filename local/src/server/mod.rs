@@ -174,13 +174,21 @@ impl BoundServer {
         let host_addr = local_addr(&host_listener, options.bind)?;
         let mut services = Vec::new();
         for service in &topology.services {
-            let port = options.service_ports.get(&service.name).copied().unwrap_or(0);
+            let port = options
+                .service_ports
+                .get(&service.name)
+                .copied()
+                .unwrap_or(0);
             let listener = bind(SocketAddr::new(options.bind, port)).await?;
             let addr = local_addr(&listener, options.bind)?;
             let endpoint = ServiceEndpoint {
                 name: service.name.clone(),
                 addr,
-                host_url: format!("http://{}.{LOCAL_DOMAIN}:{}", service.name, host_addr.port()),
+                host_url: format!(
+                    "http://{}.{LOCAL_DOMAIN}:{}",
+                    service.name,
+                    host_addr.port()
+                ),
             };
             services.push((listener, endpoint));
         }
@@ -210,11 +218,19 @@ impl BoundServer {
     ) -> Result<LatticeServer, ServerError> {
         let plane = Arc::new(DataPlane::new(topology, targets, &options)?);
         let (host_listener, host_addr) = self.host;
-        let mut tasks = vec![tokio::spawn(accept_loop(host_listener, Arc::clone(&plane), None))];
+        let mut tasks = vec![tokio::spawn(accept_loop(
+            host_listener,
+            Arc::clone(&plane),
+            None,
+        ))];
         let mut endpoints = Vec::new();
         for (listener, endpoint) in self.services {
             let index = plane.services.iter().position(|s| s.name == endpoint.name);
-            tasks.push(tokio::spawn(accept_loop(listener, Arc::clone(&plane), index)));
+            tasks.push(tokio::spawn(accept_loop(
+                listener,
+                Arc::clone(&plane),
+                index,
+            )));
             endpoints.push(endpoint);
         }
         Ok(LatticeServer {
@@ -397,7 +413,11 @@ impl DataPlane {
             .and_then(|h| h.to_str().ok())
             .or_else(|| parts.uri.host())?;
         let host = host.rsplit_once(':').map_or(host, |(h, port)| {
-            if port.bytes().all(|b| b.is_ascii_digit()) { h } else { host }
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                h
+            } else {
+                host
+            }
         });
         self.by_host
             .get(&host.trim_end_matches('.').to_ascii_lowercase())
@@ -432,7 +452,10 @@ impl DataPlane {
                     "no Lattice service for Host {host:?}; use <service>.{LOCAL_DOMAIN} with one of: {}\n",
                     known.join(", ")
                 );
-                ("-".to_owned(), Served::new(text(StatusCode::NOT_FOUND, message), "-", "-"))
+                (
+                    "-".to_owned(),
+                    Served::new(text(StatusCode::NOT_FOUND, message), "-", "-"),
+                )
             }
         };
         self.access_log.record(AccessRecord {
@@ -485,7 +508,10 @@ impl DataPlane {
         };
         let Some(listener) = &service.listener else {
             return Served::new(
-                text(StatusCode::SERVICE_UNAVAILABLE, "the service has no listener\n"),
+                text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the service has no listener\n",
+                ),
                 "-",
                 "-",
             );
@@ -504,7 +530,10 @@ impl DataPlane {
             }
             Decision::NoTarget => {
                 return Served::new(
-                    text(StatusCode::SERVICE_UNAVAILABLE, "every target group has weight 0\n"),
+                    text(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "every target group has weight 0\n",
+                    ),
                     rule,
                     "-",
                 );
@@ -513,7 +542,10 @@ impl DataPlane {
         };
         let Some((group_arn, target)) = self.groups.get(group) else {
             return Served::new(
-                text(StatusCode::SERVICE_UNAVAILABLE, format!("unknown target group {group}\n")),
+                text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("unknown target group {group}\n"),
+                ),
                 rule,
                 "-",
             );
@@ -547,11 +579,19 @@ impl DataPlane {
                 let bytes = match Limited::new(body, MAX_LAMBDA_REQUEST_BYTES).collect().await {
                     Ok(collected) => collected.to_bytes(),
                     Err(error) => {
-                        let too_large = error.downcast_ref::<http_body_util::LengthLimitError>().is_some();
+                        let too_large = error
+                            .downcast_ref::<http_body_util::LengthLimitError>()
+                            .is_some();
                         let (status, message) = if too_large {
-                            (StatusCode::PAYLOAD_TOO_LARGE, "request body exceeds 6 MB, the Lambda target limit\n".to_owned())
+                            (
+                                StatusCode::PAYLOAD_TOO_LARGE,
+                                "request body exceeds 6 MB, the Lambda target limit\n".to_owned(),
+                            )
                         } else {
-                            (StatusCode::BAD_REQUEST, format!("cannot read the request body: {error}\n"))
+                            (
+                                StatusCode::BAD_REQUEST,
+                                format!("cannot read the request body: {error}\n"),
+                            )
                         };
                         return Served::new(text(status, message), rule, described);
                     }

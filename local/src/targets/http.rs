@@ -59,7 +59,10 @@ impl HttpTarget {
         let uri: Uri = upstream
             .parse()
             .map_err(|e: http::uri::InvalidUri| invalid(&e.to_string()))?;
-        let scheme = uri.scheme().cloned().ok_or_else(|| invalid("no scheme (expected http://…)"))?;
+        let scheme = uri
+            .scheme()
+            .cloned()
+            .ok_or_else(|| invalid("no scheme (expected http://…)"))?;
         if scheme != Scheme::HTTP {
             return Err(invalid("only http:// upstreams are supported locally"));
         }
@@ -139,7 +142,10 @@ mod tests {
         );
         for bad in ["127.0.0.1:80", "https://pod.local", "http://"] {
             assert!(
-                matches!(HttpTarget::new(bad), Err(ProxyError::InvalidUpstream { .. })),
+                matches!(
+                    HttpTarget::new(bad),
+                    Err(ProxyError::InvalidUpstream { .. })
+                ),
                 "{bad}"
             );
         }

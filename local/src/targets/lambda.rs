@@ -4,7 +4,9 @@
 use bytes::Bytes;
 use http::request::Parts;
 use http_body_util::Full;
-use lattice_lambda::{EventVersion, LatticeRequest, LatticeResponse, RequestContext, ResponseError};
+use lattice_lambda::{
+    EventVersion, LatticeRequest, LatticeResponse, RequestContext, ResponseError,
+};
 
 use super::{ClientInfo, apply_lattice_headers, strip_hop_by_hop};
 use crate::functions::{FunctionPool, InvokeError, InvokeOptions, InvokeOutcome};
@@ -75,11 +77,9 @@ impl LambdaTarget {
         context: RequestContext,
         client: &ClientInfo,
     ) -> LatticeRequest {
-        let path_and_query = parts
-            .uri
-            .path_and_query()
-            .map_or("/", |p| p.as_str());
-        let mut request = LatticeRequest::new(self.event_version, parts.method.clone(), path_and_query);
+        let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        let mut request =
+            LatticeRequest::new(self.event_version, parts.method.clone(), path_and_query);
         let mut headers = parts.headers.clone();
         strip_hop_by_hop(&mut headers);
         apply_lattice_headers(&mut headers, &context, client);

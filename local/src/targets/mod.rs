@@ -23,8 +23,8 @@ pub type ResponseBody = Either<Full<Bytes>, hyper::body::Incoming>;
 pub enum Target {
     /// A function run by a [`crate::functions::FunctionPool`].
     Lambda(LambdaTarget),
-    /// An HTTP upstream.
-    Http(HttpTarget),
+    /// An HTTP upstream (boxed: the pooled client is large).
+    Http(Box<HttpTarget>),
     /// Nothing can serve the group (no upstream given, function not in the
     /// template); requests get `503` with this reason.
     Unavailable(String),
@@ -80,7 +80,11 @@ pub const LATTICE_SET_HEADERS: [&str; 6] = [
 /// assert_eq!(headers["x-forwarded-for"], "127.0.0.1");
 /// assert_eq!(headers["x-forwarded-proto"], "https");
 /// ```
-pub fn apply_lattice_headers(headers: &mut HeaderMap, context: &RequestContext, client: &ClientInfo) {
+pub fn apply_lattice_headers(
+    headers: &mut HeaderMap,
+    context: &RequestContext,
+    client: &ClientInfo,
+) {
     for name in LATTICE_SET_HEADERS {
         headers.remove(name);
     }
@@ -165,7 +169,9 @@ mod tests {
         for name in LATTICE_SET_HEADERS {
             let values: Vec<_> = headers.get_all(name).iter().collect();
             assert!(
-                values.iter().all(|v| !v.to_str().unwrap().contains("spoofed")),
+                values
+                    .iter()
+                    .all(|v| !v.to_str().unwrap().contains("spoofed")),
                 "{name}: {values:?}"
             );
         }
@@ -185,7 +191,10 @@ mod tests {
     #[test]
     fn hop_by_hop_headers_and_those_named_by_connection_are_removed() {
         let mut headers = HeaderMap::new();
-        headers.insert("connection", HeaderValue::from_static("keep-alive, x-private"));
+        headers.insert(
+            "connection",
+            HeaderValue::from_static("keep-alive, x-private"),
+        );
         headers.insert("x-private", HeaderValue::from_static("1"));
         headers.insert("transfer-encoding", HeaderValue::from_static("chunked"));
         headers.insert("x-public", HeaderValue::from_static("1"));

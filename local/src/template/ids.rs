@@ -45,7 +45,10 @@ impl LocalAccount {
 
     /// `arn:aws:ec2:<region>:<account>:vpc/<vpc-id>`.
     pub fn vpc_arn(&self, vpc_id: &str) -> String {
-        format!("arn:aws:ec2:{}:{}:vpc/{vpc_id}", self.region, self.account_id)
+        format!(
+            "arn:aws:ec2:{}:{}:vpc/{vpc_id}",
+            self.region, self.account_id
+        )
     }
 }
 

@@ -142,7 +142,11 @@ impl<'t> Evaluator<'t> {
                 Ok(!self.condition_expr(inner)?)
             }
             "Fn::And" | "Fn::Or" => {
-                let function = if name == "Fn::And" { "Fn::And" } else { "Fn::Or" };
+                let function = if name == "Fn::And" {
+                    "Fn::And"
+                } else {
+                    "Fn::Or"
+                };
                 let items = arg.as_array().ok_or_else(|| EvalError::BadArguments {
                     function,
                     message: "expected a list of conditions".into(),
@@ -218,12 +222,14 @@ impl<'t> Evaluator<'t> {
                 })?;
                 let items = self.list(items, "Fn::Select")?;
                 let len = items.len();
-                items.into_iter().nth(index).map(Some).ok_or_else(|| {
-                    EvalError::BadArguments {
+                items
+                    .into_iter()
+                    .nth(index)
+                    .map(Some)
+                    .ok_or_else(|| EvalError::BadArguments {
                         function: "Fn::Select",
                         message: format!("index {index} out of range for a list of {len}"),
-                    }
-                })
+                    })
             }
             "Fn::Split" => {
                 let [delimiter, source] = fixed_args::<2>(arg, "Fn::Split")?;
@@ -343,10 +349,12 @@ impl<'t> Evaluator<'t> {
                 self.account.function_arn(&self.function_name(logical_id)?)
             }
             ("AWS::EC2::SecurityGroup", "GroupId") => local_id("sg", logical_id),
-            (k, "Arn") if k.starts_with("AWS::VpcLattice::") => lattice_arn_of(self, logical_id, k)?,
-            (k, "Id") if k.starts_with("AWS::VpcLattice::") => {
-                lattice_id_prefix(k).map(|p| local_id(p, logical_id)).ok_or_else(unsupported)?
+            (k, "Arn") if k.starts_with("AWS::VpcLattice::") => {
+                lattice_arn_of(self, logical_id, k)?
             }
+            (k, "Id") if k.starts_with("AWS::VpcLattice::") => lattice_id_prefix(k)
+                .map(|p| local_id(p, logical_id))
+                .ok_or_else(unsupported)?,
             ("AWS::VpcLattice::Service", "DnsEntry.DomainName") => {
                 format!("{}.{LOCAL_DOMAIN}", self.lattice_name(logical_id)?)
             }
@@ -508,7 +516,11 @@ fn lattice_arn_of(eval: &Evaluator<'_>, logical_id: &str, kind: &str) -> Result<
         "AWS::VpcLattice::ServiceNetwork" => format!("servicenetwork/{}", id("sn")),
         "AWS::VpcLattice::TargetGroup" => format!("targetgroup/{}", id("tg")),
         "AWS::VpcLattice::Listener" => {
-            format!("service/{}/listener/{}", parent("ServiceIdentifier")?, id("listener"))
+            format!(
+                "service/{}/listener/{}",
+                parent("ServiceIdentifier")?,
+                id("listener")
+            )
         }
         "AWS::VpcLattice::Rule" => format!(
             "service/{}/listener/{}/rule/{}",
@@ -649,7 +661,8 @@ mod tests {
 
     #[test]
     fn if_drops_no_value_and_only_evaluates_the_chosen_branch() {
-        let template = json!({"Conditions": {"IsTemplate": {"Fn::Equals": [{"Ref": "Mode"}, "template"]}}});
+        let template =
+            json!({"Conditions": {"IsTemplate": {"Fn::Equals": [{"Ref": "Mode"}, "template"]}}});
         with_template(template, |eval| {
             let value = json!({
                 "A": {"Fn::If": ["IsTemplate", "yes", {"Ref": "VpcId"}]},
@@ -677,7 +690,9 @@ mod tests {
             let sub = json!({"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root ${!Literal} ${Svc.DnsEntry.DomainName}"});
             assert_eq!(
                 eval.eval(&sub).unwrap(),
-                Some(json!("arn:aws:iam::000000000000:root ${Literal} template.lattice.localhost"))
+                Some(json!(
+                    "arn:aws:iam::000000000000:root ${Literal} template.lattice.localhost"
+                ))
             );
             let sub_vars = json!({"Fn::Sub": ["${X}-${AWS::Region}", {"X": {"Ref": "Port"}}]});
             assert_eq!(eval.eval(&sub_vars).unwrap(), Some(json!("8090-eu-west-1")));
@@ -688,7 +703,10 @@ mod tests {
             let weight = json!({"Fn::FindInMap": ["Traffic", "10", "Stable"]});
             assert_eq!(eval.eval(&weight).unwrap(), Some(json!(90)));
             let missing = json!({"Fn::FindInMap": ["Traffic", "99", "Stable"]});
-            assert!(matches!(eval.eval(&missing), Err(EvalError::MissingMapping(..))));
+            assert!(matches!(
+                eval.eval(&missing),
+                Err(EvalError::MissingMapping(..))
+            ));
         });
     }
 
@@ -704,8 +722,16 @@ mod tests {
             let svc = eval.eval(&json!({"Ref": "Svc"})).unwrap().unwrap();
             let svc = svc.as_str().unwrap();
             assert!(svc.starts_with("arn:aws:vpc-lattice:eu-west-1:000000000000:service/svc-"));
-            let listener = eval.eval(&json!({"Fn::GetAtt": "Lis.Arn"})).unwrap().unwrap();
-            assert!(listener.as_str().unwrap().starts_with(&format!("{svc}/listener/listener-")));
+            let listener = eval
+                .eval(&json!({"Fn::GetAtt": "Lis.Arn"}))
+                .unwrap()
+                .unwrap();
+            assert!(
+                listener
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("{svc}/listener/listener-"))
+            );
             assert_eq!(
                 eval.eval(&json!({"Fn::GetAtt": ["Fn", "Arn"]})).unwrap(),
                 Some(json!("arn:aws:lambda:eu-west-1:000000000000:function:Fn"))

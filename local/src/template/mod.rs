@@ -46,8 +46,7 @@ pub use model::{Function, Listener, Note, Service, TargetGroup, TargetKind, Topo
 use intrinsics::{Evaluator, Sections, json_to_string};
 
 use crate::routing::{
-    Action, HeaderMatch, HeaderMatchKind, HttpMatch, PathMatch, PathMatchKind, Rule,
-    WeightedTarget,
+    Action, HeaderMatch, HeaderMatchKind, HttpMatch, PathMatch, PathMatchKind, Rule, WeightedTarget,
 };
 
 /// How to read a template: region and parameter overrides.
@@ -262,7 +261,11 @@ impl<'t> Builder<'t> {
         self.link_lambda_targets(&mut target_groups, &functions);
         let mut services = self.link(services, listeners, rules, policies, associations)?;
         for listener in services.iter_mut().filter_map(|s| s.listener.as_mut()) {
-            resolve_action(&mut listener.default_action, &listener.logical_id, &target_groups)?;
+            resolve_action(
+                &mut listener.default_action,
+                &listener.logical_id,
+                &target_groups,
+            )?;
             for rule in &mut listener.rules {
                 resolve_action(&mut rule.action, &rule.name, &target_groups)?;
             }
@@ -281,13 +284,14 @@ impl<'t> Builder<'t> {
     fn resource_enabled(&self, logical_id: &str, resource: &Json) -> Result<bool, TemplateError> {
         match resource.get("Condition").and_then(Json::as_str) {
             None => Ok(true),
-            Some(condition) => self
-                .eval
-                .condition(condition)
-                .map_err(|source| TemplateError::Eval {
-                    location: format!("Resources.{logical_id}.Condition"),
-                    source,
-                }),
+            Some(condition) => {
+                self.eval
+                    .condition(condition)
+                    .map_err(|source| TemplateError::Eval {
+                        location: format!("Resources.{logical_id}.Condition"),
+                        source,
+                    })
+            }
         }
     }
 
@@ -361,13 +365,15 @@ impl<'t> Builder<'t> {
     fn prop_string(&self, r: &Resource<'_>, path: &str) -> Result<Option<String>, TemplateError> {
         match self.prop(r, path)? {
             None | Some(Json::Null) => Ok(None),
-            Some(value) => json_to_string(&value).map(Some).ok_or_else(|| {
-                TemplateError::InvalidProperty {
-                    resource: r.logical_id.clone(),
-                    property: path.to_owned(),
-                    message: format!("expected a string, got {value}"),
-                }
-            }),
+            Some(value) => {
+                json_to_string(&value)
+                    .map(Some)
+                    .ok_or_else(|| TemplateError::InvalidProperty {
+                        resource: r.logical_id.clone(),
+                        property: path.to_owned(),
+                        message: format!("expected a string, got {value}"),
+                    })
+            }
         }
     }
 
@@ -379,7 +385,11 @@ impl<'t> Builder<'t> {
             })
     }
 
-    fn eval_at<T>(&self, location: String, result: Result<T, EvalError>) -> Result<T, TemplateError> {
+    fn eval_at<T>(
+        &self,
+        location: String,
+        result: Result<T, EvalError>,
+    ) -> Result<T, TemplateError> {
         result.map_err(|source| TemplateError::Eval { location, source })
     }
 
@@ -415,7 +425,9 @@ impl<'t> Builder<'t> {
                 self.note(
                     r.logical_id,
                     r.kind,
-                    format!("{unsupported} is not emulated: the service is reached by its local name"),
+                    format!(
+                        "{unsupported} is not emulated: the service is reached by its local name"
+                    ),
                 );
             }
         }
@@ -437,7 +449,9 @@ impl<'t> Builder<'t> {
             return Err(TemplateError::InvalidProperty {
                 resource: r.logical_id.clone(),
                 property: "Protocol".into(),
-                message: format!("{protocol} listeners are not supported locally (HTTP and HTTPS are)"),
+                message: format!(
+                    "{protocol} listeners are not supported locally (HTTP and HTTPS are)"
+                ),
             });
         }
         let default_port = if protocol == "HTTPS" { 443 } else { 80 };
@@ -449,12 +463,12 @@ impl<'t> Builder<'t> {
                 message: format!("{port:?} is not a port number"),
             })?,
         };
-        let action = self
-            .prop(r, "DefaultAction")?
-            .ok_or_else(|| TemplateError::MissingProperty {
-                resource: r.logical_id.clone(),
-                property: "DefaultAction".into(),
-            })?;
+        let action =
+            self.prop(r, "DefaultAction")?
+                .ok_or_else(|| TemplateError::MissingProperty {
+                    resource: r.logical_id.clone(),
+                    property: "DefaultAction".into(),
+                })?;
         let default_action = parse_action(r.logical_id, "DefaultAction", &action)?;
         Ok((
             service,
@@ -480,12 +494,12 @@ impl<'t> Builder<'t> {
                 property: "Priority".into(),
                 message: format!("{priority:?} is not a number"),
             })?;
-        let http = self
-            .prop(r, "Match.HttpMatch")?
-            .ok_or_else(|| TemplateError::MissingProperty {
-                resource: r.logical_id.clone(),
-                property: "Match.HttpMatch".into(),
-            })?;
+        let http =
+            self.prop(r, "Match.HttpMatch")?
+                .ok_or_else(|| TemplateError::MissingProperty {
+                    resource: r.logical_id.clone(),
+                    property: "Match.HttpMatch".into(),
+                })?;
         let matcher = parse_http_match(r.logical_id, &http)?;
         let action = self
             .prop(r, "Action")?
@@ -557,20 +571,31 @@ impl<'t> Builder<'t> {
             .collect();
         let kind = match kind.as_str() {
             "LAMBDA" => {
-                let event_version = match self.prop_string(r, "Config.LambdaEventStructureVersion")? {
-                    None => EventVersion::V1,
-                    Some(v) => v.parse().map_err(|message| TemplateError::InvalidProperty {
-                        resource: r.logical_id.clone(),
-                        property: "Config.LambdaEventStructureVersion".into(),
-                        message,
-                    })?,
-                };
+                let event_version =
+                    match self.prop_string(r, "Config.LambdaEventStructureVersion")? {
+                        None => EventVersion::V1,
+                        Some(v) => v
+                            .parse()
+                            .map_err(|message| TemplateError::InvalidProperty {
+                                resource: r.logical_id.clone(),
+                                property: "Config.LambdaEventStructureVersion".into(),
+                                message,
+                            })?,
+                    };
                 if target_ids.len() > 1 {
-                    self.note(r.logical_id, r.kind, "only the first LAMBDA target is used (Lattice allows one)");
+                    self.note(
+                        r.logical_id,
+                        r.kind,
+                        "only the first LAMBDA target is used (Lattice allows one)",
+                    );
                 }
                 let target_id = target_ids.into_iter().next().unwrap_or_default();
                 if target_id.is_empty() {
-                    self.note(r.logical_id, r.kind, "LAMBDA target group without a target: requests get 503");
+                    self.note(
+                        r.logical_id,
+                        r.kind,
+                        "LAMBDA target group without a target: requests get 503",
+                    );
                 }
                 TargetKind::Lambda {
                     event_version,
@@ -581,11 +606,13 @@ impl<'t> Builder<'t> {
             "IP" | "INSTANCE" | "ALB" => {
                 let port = match self.prop_string(r, "Config.Port")? {
                     None => None,
-                    Some(port) => Some(port.parse().map_err(|_| TemplateError::InvalidProperty {
-                        resource: r.logical_id.clone(),
-                        property: "Config.Port".into(),
-                        message: format!("{port:?} is not a port number"),
-                    })?),
+                    Some(port) => {
+                        Some(port.parse().map_err(|_| TemplateError::InvalidProperty {
+                            resource: r.logical_id.clone(),
+                            property: "Config.Port".into(),
+                            message: format!("{port:?} is not a port number"),
+                        })?)
+                    }
                 };
                 if r.has_property_path("Config.HealthCheck") {
                     self.note(r.logical_id, r.kind, "health checks are not run locally");
@@ -599,7 +626,11 @@ impl<'t> Builder<'t> {
                 }
             }
             other => {
-                self.note(r.logical_id, r.kind, format!("target group Type {other} is not supported; ignored"));
+                self.note(
+                    r.logical_id,
+                    r.kind,
+                    format!("target group Type {other} is not supported; ignored"),
+                );
                 return Ok(None);
             }
         };
@@ -643,7 +674,8 @@ impl<'t> Builder<'t> {
             .and_then(|g| g.get("Environment"))
             .and_then(|e| e.get("Variables"));
         if let Some(raw) = global_env {
-            let evaluated = self.eval_at("Globals.Function.Environment".into(), self.eval.eval(raw))?;
+            let evaluated =
+                self.eval_at("Globals.Function.Environment".into(), self.eval.eval(raw))?;
             collect_env(&mut env, evaluated);
         }
         collect_env(&mut env, self.prop(r, "Environment.Variables")?);
@@ -738,10 +770,10 @@ impl<'t> Builder<'t> {
                 services[i].service_network_arn = network;
             }
         }
-        let default_network = self
-            .eval
-            .account()
-            .lattice_arn(&format!("servicenetwork/{}", local_id("sn", "lattice-local")));
+        let default_network = self.eval.account().lattice_arn(&format!(
+            "servicenetwork/{}",
+            local_id("sn", "lattice-local")
+        ));
         for service in &mut services {
             if service.service_network_arn.is_empty() {
                 service.service_network_arn = default_network.clone();
@@ -919,11 +951,21 @@ fn parse_action(resource: &str, property: &str, action: &Json) -> Result<Action,
             .parse::<u16>()
             .ok()
             .and_then(|c| StatusCode::from_u16(c).ok())
-            .ok_or_else(|| invalid(resource, property, format!("{code:?} is not an HTTP status")))?;
+            .ok_or_else(|| {
+                invalid(
+                    resource,
+                    property,
+                    format!("{code:?} is not an HTTP status"),
+                )
+            })?;
         return Ok(Action::FixedResponse(status));
     }
     let Some(forward) = action.get("Forward") else {
-        return Err(invalid(resource, property, "expected Forward or FixedResponse"));
+        return Err(invalid(
+            resource,
+            property,
+            "expected Forward or FixedResponse",
+        ));
     };
     let groups = forward
         .get("TargetGroups")
@@ -934,12 +976,18 @@ fn parse_action(resource: &str, property: &str, action: &Json) -> Result<Action,
         let identifier = group
             .get("TargetGroupIdentifier")
             .and_then(json_to_string)
-            .ok_or_else(|| invalid(resource, property, "a target group entry lacks TargetGroupIdentifier"))?;
+            .ok_or_else(|| {
+                invalid(
+                    resource,
+                    property,
+                    "a target group entry lacks TargetGroupIdentifier",
+                )
+            })?;
         let weight = match group.get("Weight").and_then(json_to_string) {
             None => 100,
-            Some(w) => w
-                .parse()
-                .map_err(|_| invalid(resource, property, format!("weight {w:?} is not a number")))?,
+            Some(w) => w.parse().map_err(|_| {
+                invalid(resource, property, format!("weight {w:?} is not a number"))
+            })?,
         };
         targets.push(WeightedTarget {
             target_group: identifier,
@@ -960,21 +1008,32 @@ fn case_sensitive(value: &Json) -> bool {
 fn parse_http_match(resource: &str, http: &Json) -> Result<HttpMatch, TemplateError> {
     let mut matcher = HttpMatch::default();
     if let Some(method) = http.get("Method").and_then(json_to_string) {
-        matcher.method = Some(
-            Method::from_bytes(method.as_bytes())
-                .map_err(|_| invalid(resource, "Match.HttpMatch.Method", format!("{method:?} is not a method")))?,
-        );
+        matcher.method = Some(Method::from_bytes(method.as_bytes()).map_err(|_| {
+            invalid(
+                resource,
+                "Match.HttpMatch.Method",
+                format!("{method:?} is not a method"),
+            )
+        })?);
     }
     if let Some(path) = http.get("PathMatch") {
         let kind = path.get("Match").ok_or_else(|| {
-            invalid(resource, "Match.HttpMatch.PathMatch", "PathMatch needs Match")
+            invalid(
+                resource,
+                "Match.HttpMatch.PathMatch",
+                "PathMatch needs Match",
+            )
         })?;
         let (kind, value) = if let Some(v) = kind.get("Exact").and_then(json_to_string) {
             (PathMatchKind::Exact, v)
         } else if let Some(v) = kind.get("Prefix").and_then(json_to_string) {
             (PathMatchKind::Prefix, v)
         } else {
-            return Err(invalid(resource, "Match.HttpMatch.PathMatch.Match", "expected Exact or Prefix"));
+            return Err(invalid(
+                resource,
+                "Match.HttpMatch.PathMatch.Match",
+                "expected Exact or Prefix",
+            ));
         };
         matcher.path = Some(PathMatch {
             kind,
@@ -1016,7 +1075,11 @@ fn parse_http_match(resource: &str, http: &Json) -> Result<HttpMatch, TemplateEr
     Ok(matcher)
 }
 
-fn kind_value(kind: HeaderMatchKind, key: &str, header: &Json) -> Option<(HeaderMatchKind, String)> {
+fn kind_value(
+    kind: HeaderMatchKind,
+    key: &str,
+    header: &Json,
+) -> Option<(HeaderMatchKind, String)> {
     header
         .get("Match")?
         .get(key)

@@ -25,7 +25,9 @@ fn project_template_yields_both_services_with_their_rules() {
     assert_eq!(health.priority, 10);
     assert_eq!(health.matcher.method, Some(Method::GET));
 
-    let eks = topology.service("eks-app").expect("eks-app with EksAppMode=template");
+    let eks = topology
+        .service("eks-app")
+        .expect("eks-app with EksAppMode=template");
     assert_eq!(eks.auth_type, AuthType::AwsIam);
     assert!(eks.auth_policy.is_some(), "EksAppAuthPolicy attached");
     let listener = eks.listener.as_ref().expect("eks listener");
@@ -44,7 +46,13 @@ fn project_template_yields_both_services_with_their_rules() {
         panic!("expected forward, got {route:?}");
     };
     let group = topology.target_group(group).expect("group");
-    assert!(matches!(group.kind, TargetKind::Http { port: Some(8090), .. }));
+    assert!(matches!(
+        group.kind,
+        TargetKind::Http {
+            port: Some(8090),
+            ..
+        }
+    ));
 
     let provider_group = topology.target_group("ProviderTargetGroup").unwrap();
     assert_eq!(
@@ -117,10 +125,18 @@ fn parameter_overrides_change_auth_version_and_are_checked() {
 #[test]
 fn canary_parameters_give_weighted_forwarding() {
     let options = template_mode()
-        .with_parameter("CanaryFunctionArn", "arn:aws:lambda:us-west-2:000000000000:function:ProviderFunction:canary")
+        .with_parameter(
+            "CanaryFunctionArn",
+            "arn:aws:lambda:us-west-2:000000000000:function:ProviderFunction:canary",
+        )
         .with_parameter("CanaryPercent", "10");
     let topology = Topology::from_yaml(&project_template(), &options).unwrap();
-    let listener = topology.service("foo-service").unwrap().listener.clone().unwrap();
+    let listener = topology
+        .service("foo-service")
+        .unwrap()
+        .listener
+        .clone()
+        .unwrap();
     let Action::Forward(targets) = &listener.default_action else {
         panic!("forward expected");
     };
@@ -130,7 +146,10 @@ fn canary_parameters_give_weighted_forwarding() {
         .collect();
     assert_eq!(
         weights,
-        [("ProviderTargetGroup", 90), ("ProviderCanaryTargetGroup", 10)]
+        [
+            ("ProviderTargetGroup", 90),
+            ("ProviderCanaryTargetGroup", 10)
+        ]
     );
 }
 
@@ -145,7 +164,10 @@ Resources:
     Properties: { Name: !Ref Needed }
 "#;
     let error = Topology::from_yaml(yaml, &LoadOptions::new("us-east-1")).unwrap_err();
-    assert!(error.to_string().contains("--parameter Needed=VALUE"), "{error}");
+    assert!(
+        error.to_string().contains("--parameter Needed=VALUE"),
+        "{error}"
+    );
     let topology = Topology::from_yaml(
         yaml,
         &LoadOptions::new("us-east-1").with_parameter("Needed", "svc-name"),
@@ -193,7 +215,10 @@ Resources:
     let rule = &listener.rules[0];
     assert_eq!(rule.matcher.headers[0].name.as_str(), "x-env");
     assert!(rule.matcher.headers[0].case_sensitive);
-    assert_eq!(rule.matcher.path.as_ref().unwrap().kind, PathMatchKind::Exact);
+    assert_eq!(
+        rule.matcher.path.as_ref().unwrap().kind,
+        PathMatchKind::Exact
+    );
     assert!(!rule.matcher.path.as_ref().unwrap().case_sensitive);
     assert_eq!(
         rule.action,
@@ -202,7 +227,11 @@ Resources:
             weight: 7
         }])
     );
-    let queue = topology.notes.iter().find(|n| n.resource == "Queue").unwrap();
+    let queue = topology
+        .notes
+        .iter()
+        .find(|n| n.resource == "Queue")
+        .unwrap();
     assert_eq!(queue.kind, "AWS::SQS::Queue");
 }
 

@@ -71,7 +71,10 @@ pub fn fixture_binary() -> PathBuf {
 pub fn test_function_binary() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        cargo_build(&["-p", "lattice-tests", "--bin", "test-function"], "test-function")
+        cargo_build(
+            &["-p", "lattice-tests", "--bin", "test-function"],
+            "test-function",
+        )
     })
     .clone()
 }
@@ -181,9 +184,14 @@ pub struct Signer<'a> {
 impl Signer<'_> {
     /// Signs with `aws-sigv4` for `vpc-lattice-svcs`, unsigned payload.
     pub fn sign(&self, request: &mut Request<Full<Bytes>>) {
-        let identity: Identity =
-            Credentials::new(self.access_key_id, self.secret, None, None, "lattice-local-tests")
-                .into();
+        let identity: Identity = Credentials::new(
+            self.access_key_id,
+            self.secret,
+            None,
+            None,
+            "lattice-local-tests",
+        )
+        .into();
         let mut settings = SigningSettings::default();
         settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
         let headers: Vec<(String, String)> = request
