@@ -644,32 +644,3 @@ print(json.dumps({"headers": [[k, v] for k, v in request.headers.items()]}))
         Err(AuthFailure::SignatureMismatch)
     );
 }
-
-#[test]
-#[ignore = "throwaway measurement"]
-fn measure_throughput_tmp() {
-    let store = store();
-    let v4 = Signer::default().signed("GET");
-    let v4a = Signer { algorithm: SigningAlgorithm::SigV4A, ..Signer::default() }.signed("GET");
-    let policy = AuthPolicy::from_json(&serde_json::json!({"Statement": {"Effect": "Allow",
-        "Principal": {"AWS": "arn:aws:iam::000000000000:root"}, "Action": "vpc-lattice-svcs:Invoke",
-        "Resource": "arn:aws:vpc-lattice:us-west-2:000000000000:service/svc-1/*",
-        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-localexample"}}}})).unwrap();
-    for (name, parts, n) in [("sigv4", &v4, 200_000u32), ("sigv4a", &v4a, 5_000)] {
-        let start = std::time::Instant::now();
-        for _ in 0..n {
-            let caller = authenticate(&store, parts, signing_time(), REGION).unwrap();
-            std::hint::black_box(&caller);
-        }
-        let per = start.elapsed() / n;
-        eprintln!("MEASURE {name}: {per:?} per authenticate");
-    }
-    let caller = authenticate(&store, &v4, signing_time(), REGION).unwrap();
-    let facts = RequestFacts { caller: caller.as_ref(), method: "GET", path: "/app/items", headers: &v4.headers, query: &[],
-        source_vpc_id: None, source_vpc_owner_account: None, service_arn: "arn:aws:vpc-lattice:us-west-2:000000000000:service/svc-1",
-        service_network_arn: None, port: 80 };
-    let n = 1_000_000u32;
-    let start = std::time::Instant::now();
-    for _ in 0..n { std::hint::black_box(policy.evaluate(std::hint::black_box(&facts))); }
-    eprintln!("MEASURE evaluate: {:?}", start.elapsed() / n);
-}
