@@ -170,13 +170,24 @@ where
     B::Error: Display,
 {
     let (parts, body) = response.into_parts();
-    match crate::response::collect_body(body).await {
+    match collect_body(body).await {
         Ok(body) => http::Response::from_parts(parts, body),
         Err(error) => {
             tracing::error!(request_id, %error, "response body could not be read");
             internal_error()
         }
     }
+}
+
+/// Collects any `http_body::Body` into our [`Body`].
+async fn collect_body<B>(body: B) -> Result<Body, B::Error>
+where
+    B: http_body::Body,
+    B::Data: bytes::Buf,
+{
+    use http_body_util::BodyExt;
+    let collected = body.collect().await?;
+    Ok(Body::from(collected.to_bytes()))
 }
 
 fn encode(response: http::Response<Body>, request_id: &str) -> Outcome {

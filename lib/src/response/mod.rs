@@ -157,16 +157,5 @@ fn status_description(status: StatusCode) -> String {
     }
 }
 
-/// Collects any `http_body::Body` into our [`Body`].
-pub(crate) async fn collect_body<B>(body: B) -> Result<Body, B::Error>
-where
-    B: http_body::Body,
-    B::Data: bytes::Buf,
-{
-    use http_body_util::BodyExt;
-    let collected = body.collect().await?;
-    Ok(Body::from(collected.to_bytes()))
-}
-
 #[cfg(test)]
 mod tests;
