@@ -31,7 +31,7 @@ use lattice_local::functions::{
 
 const INVOCATIONS: usize = 2000;
 const WARMUP: usize = 100;
-const BLOCK: usize = 100;
+const BLOCK: usize = 20;
 const COLD_STARTS: usize = 20;
 
 const GOAL_P50_RATIO: f64 = 1.2;
@@ -372,7 +372,9 @@ fn main() -> BenchResult<()> {
         subject("provider", provider)?,
         subject("baseline", baseline)?,
     ];
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // One thread for the Runtime API, the pool and the log readers, leaving the other core
+    // to the function process: fewer threads fighting over two cores, less noise.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(measure(&mut subjects, &event))?;
