@@ -180,8 +180,8 @@ async fn bench() -> Result<(), BenchError> {
     let concurrency = env_usize("BENCH_CONCURRENCY", 16);
     let instances = env_usize("BENCH_INSTANCES", 2);
     let workspace = Workspace::locate()?;
-    println!("building the provider (release):");
-    workspace.build(&["provider"])?;
+    println!("building the functions (release):");
+    workspace.build(&["provider", "eks-client"])?;
 
     let pod = upstream().await?;
     let topology = Topology::load(
