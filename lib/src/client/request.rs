@@ -191,11 +191,46 @@ impl CallContext {
 
 #[cfg(feature = "runtime")]
 impl From<&lambda_runtime::Context> for CallContext {
+    /// Takes the invocation's deadline and trace id. A deadline more than a
+    /// day in the past is not a real deadline but an emulator's relative
+    /// value (cargo-lambda 1.9's `watch` sends `600000`, i.e. 1970): it is
+    /// treated as unknown, so the client's own timeout bounds the call.
     fn from(context: &lambda_runtime::Context) -> Self {
         CallContext {
-            deadline: Some(context.deadline()),
+            deadline: plausible_deadline(context.deadline(), SystemTime::now()),
             trace_id: context.xray_trace_id.clone().filter(|t| !t.is_empty()),
         }
+    }
+}
+
+/// `deadline`, unless it is implausibly far in the past (see `From<&Context>`).
+#[cfg_attr(not(feature = "runtime"), allow(dead_code))]
+fn plausible_deadline(deadline: SystemTime, now: SystemTime) -> Option<SystemTime> {
+    const ONE_DAY: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+    match now.duration_since(deadline) {
+        Ok(past) if past > ONE_DAY => None,
+        _ => Some(deadline),
+    }
+}
+
+#[cfg(test)]
+mod deadline_tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+
+    #[test]
+    fn relative_emulator_deadlines_are_ignored_and_real_ones_kept() {
+        let now = SystemTime::now();
+        assert_eq!(
+            plausible_deadline(UNIX_EPOCH + Duration::from_millis(600_000), now),
+            None
+        );
+        let soon = now + Duration::from_secs(3);
+        assert_eq!(plausible_deadline(soon, now), Some(soon));
+        // A deadline that just passed is real: the call must not start.
+        let just_passed = now - Duration::from_secs(1);
+        assert_eq!(plausible_deadline(just_passed, now), Some(just_passed));
     }
 }
 
