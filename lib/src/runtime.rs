@@ -55,11 +55,40 @@ where
 }
 
 /// Installs the `tracing` subscriber Lambda expects: log level from
-/// `AWS_LAMBDA_LOG_LEVEL`/`RUST_LOG`, JSON lines when
-/// `AWS_LAMBDA_LOG_FORMAT=JSON`.
+/// `AWS_LAMBDA_LOG_LEVEL` (else `RUST_LOG`, else `INFO`), JSON lines when
+/// `AWS_LAMBDA_LOG_FORMAT=JSON`, as `lambda_runtime`'s default subscriber does —
+/// with one difference: `lambda_runtime` logs every raw event at `TRACE`,
+/// headers and all (`authorization`, `x-amz-security-token`, `cookie`), so
+/// that target is capped at `DEBUG` whatever the level. Credentials never
+/// reach the logs.
 pub fn init_tracing() {
-    lambda_runtime::tracing::init_default_subscriber();
+    use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::filter::LevelFilter;
+
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok()
+        .and_then(|level| level.parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
+    let filter = EnvFilter::builder()
+        .with_default_directive(level.into())
+        .from_env_lossy()
+        .add_directive(RAW_EVENT_LOG_CAP.parse().expect("static directive"));
+    let subscriber = tracing_subscriber::fmt()
+        .with_target(false)
+        .without_time()
+        .with_env_filter(filter);
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    // `try_init`: a second call (or a subscriber the caller installed) is not an error.
+    let _ = if json {
+        subscriber.json().try_init()
+    } else {
+        subscriber.try_init()
+    };
 }
+
+/// The target where `lambda_runtime` logs raw events at `TRACE`, capped at `DEBUG`.
+const RAW_EVENT_LOG_CAP: &str = "lambda_runtime::layers::api_response=debug";
 
 /// The adapter [`run`] uses: a `Service<LambdaEvent<raw JSON>>` around an
 /// HTTP service. Public so it can be composed with `lambda_runtime::Runtime`

@@ -175,6 +175,55 @@ async fn upstream() -> Result<SocketAddr, BenchError> {
     Ok(addr)
 }
 
+/// The same upstream as a separate Node.js process (closer to a real pod:
+/// its own process and event loop), when `node` is installed.
+async fn node_upstream() -> Option<(tokio::process::Child, SocketAddr)> {
+    use tokio::io::AsyncBufReadExt as _;
+    const SERVER: &str = "require('http').createServer((q, s) => s.end('Hello Bar EKS Pod!!'))\
+        .listen(0, '127.0.0.1', function () { console.log(this.address().port) })";
+    let mut child = tokio::process::Command::new("node")
+        .args(["-e", SERVER])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .ok()?;
+    let stdout = child.stdout.take()?;
+    let line = tokio::time::timeout(Duration::from_secs(10), async {
+        tokio::io::BufReader::new(stdout).lines().next_line().await
+    })
+    .await
+    .ok()?
+    .ok()??;
+    let port: u16 = line.trim().parse().ok()?;
+    Some((child, SocketAddr::from((Ipv4Addr::LOCALHOST, port))))
+}
+
+/// Measures an HTTP target (through `lattice`) against its upstream (`direct`).
+async fn proxy_pair(
+    http: &Client<HttpConnector, Full<Bytes>>,
+    lattice: SocketAddr,
+    direct: SocketAddr,
+    requests: usize,
+    concurrency: usize,
+) -> (Run, Run) {
+    let make = |addr: SocketAddr, host: &'static str| {
+        let http = http.clone();
+        let url = Arc::new(format!("http://{addr}/app"));
+        move || {
+            let http = http.clone();
+            let url = Arc::clone(&url);
+            async move { get_ok(&http, &url, host, b"Hello Bar EKS Pod!!").await }
+        }
+    };
+    let through = make(lattice, "eks-app.lattice.localhost");
+    let straight = make(direct, "pod");
+    drive(requests / 10, concurrency, through.clone()).await;
+    drive(requests / 10, concurrency, straight.clone()).await;
+    let proxied = drive(requests, concurrency, through).await;
+    let upstream = drive(requests, concurrency, straight).await;
+    (proxied, upstream)
+}
+
 async fn bench() -> Result<(), BenchError> {
     let requests = env_usize("BENCH_REQUESTS", 10_000);
     let concurrency = env_usize("BENCH_CONCURRENCY", 16);
@@ -184,10 +233,6 @@ async fn bench() -> Result<(), BenchError> {
     workspace.build(&["provider", "eks-client"])?;
 
     let pod = upstream().await?;
-    let topology = Topology::load(
-        &workspace.template(),
-        &LoadOptions::new(DEFAULT_REGION).with_parameter("EksAppMode", "template"),
-    )?;
     // The auth gate still runs (signature check of an unsigned request); eks-app's
     // AWS_IAM would deny unsigned calls, so the proxy is measured with AuthType NONE.
     let topology_none = Topology::load(
@@ -196,7 +241,6 @@ async fn bench() -> Result<(), BenchError> {
             .with_parameter("EksAppMode", "template")
             .with_parameter("EksAppAuthType", "NONE"),
     )?;
-    let _ = topology;
     let store = Arc::new(CredentialStore::from_entries(Vec::new())?);
     let mut options = StackOptions::new(ServerOptions::new(DEFAULT_REGION, store));
     options.max_instances = instances;
@@ -226,12 +270,22 @@ async fn bench() -> Result<(), BenchError> {
         move || {
             let http = http.clone();
             let url = Arc::clone(&url);
-            async move { get_ok(&http, &url, "foo-service.lattice.localhost", b"Hello Foo Lambda!!").await }
+            async move {
+                get_ok(
+                    &http,
+                    &url,
+                    "foo-service.lattice.localhost",
+                    b"Hello Foo Lambda!!",
+                )
+                .await
+            }
         }
     };
     let event = {
         let mut request = LatticeRequest::new(EventVersion::V2, http::Method::GET, "/");
-        request.headers.insert("host", "foo-service.lattice.localhost".parse()?);
+        request
+            .headers
+            .insert("host", "foo-service.lattice.localhost".parse()?);
         request.context = Some(RequestContext {
             region: Some(DEFAULT_REGION.into()),
             ..RequestContext::default()
@@ -257,7 +311,15 @@ async fn bench() -> Result<(), BenchError> {
         move || {
             let http = http.clone();
             let url = Arc::clone(&url);
-            async move { get_ok(&http, &url, "eks-app.lattice.localhost", b"Hello Bar EKS Pod!!").await }
+            async move {
+                get_ok(
+                    &http,
+                    &url,
+                    "eks-app.lattice.localhost",
+                    b"Hello Bar EKS Pod!!",
+                )
+                .await
+            }
         }
     };
     let upstream_direct = {
@@ -277,10 +339,16 @@ async fn bench() -> Result<(), BenchError> {
     drive(warm, concurrency, proxied.clone()).await;
     drive(warm, concurrency, upstream_direct.clone()).await;
 
-    let lambda_via_lattice = drive(requests, concurrency, through).await;
-    let lambda_direct = drive(requests, concurrency, direct).await;
-    let proxy = drive(requests, concurrency, proxied).await;
-    let upstream_only = drive(requests, concurrency, upstream_direct).await;
+    let lambda_via_lattice = drive(requests, concurrency, through.clone()).await;
+    let lambda_direct = drive(requests, concurrency, direct.clone()).await;
+    let proxy = drive(requests, concurrency, proxied.clone()).await;
+    let upstream_only = drive(requests, concurrency, upstream_direct.clone()).await;
+    // One client at a time: latency without queueing for the 2 cores.
+    let sequential = requests / 5;
+    let lambda_via_lattice_1 = drive(sequential, 1, through).await;
+    let lambda_direct_1 = drive(sequential, 1, direct).await;
+    let proxy_1 = drive(sequential, 1, proxied).await;
+    let upstream_only_1 = drive(sequential, 1, upstream_direct).await;
 
     println!();
     println!(
@@ -290,17 +358,44 @@ async fn bench() -> Result<(), BenchError> {
     println!();
     println!("| path | requests | errors | req/s | p50 ms | p99 ms |");
     println!("|---|---:|---:|---:|---:|---:|");
-    println!("{}", lambda_via_lattice.row("lattice-local -> provider (LAMBDA target)"));
-    println!("{}", lambda_direct.row("provider via Runtime API (FunctionPool::invoke)"));
+    println!(
+        "{}",
+        lambda_via_lattice.row("lattice-local -> provider (LAMBDA target)")
+    );
+    println!(
+        "{}",
+        lambda_direct.row("provider via Runtime API (FunctionPool::invoke)")
+    );
     println!("{}", proxy.row("lattice-local -> upstream (HTTP target)"));
     println!("{}", upstream_only.row("upstream directly"));
+    println!();
+    println!("one client at a time ({sequential} requests each):");
+    println!();
+    println!("| path | requests | errors | req/s | p50 ms | p99 ms |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    println!(
+        "{}",
+        lambda_via_lattice_1.row("lattice-local -> provider (LAMBDA target)")
+    );
+    println!(
+        "{}",
+        lambda_direct_1.row("provider via Runtime API (FunctionPool::invoke)")
+    );
+    println!("{}", proxy_1.row("lattice-local -> upstream (HTTP target)"));
+    println!("{}", upstream_only_1.row("upstream directly"));
     println!();
     let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(f64::EPSILON);
     println!(
         "LAMBDA target vs Runtime API: throughput {:.2}x, p50 {:.2}x, p99 {:.2}x",
         lambda_via_lattice.rate() / lambda_direct.rate(),
-        ratio(lambda_via_lattice.percentile(0.5), lambda_direct.percentile(0.5)),
-        ratio(lambda_via_lattice.percentile(0.99), lambda_direct.percentile(0.99)),
+        ratio(
+            lambda_via_lattice.percentile(0.5),
+            lambda_direct.percentile(0.5)
+        ),
+        ratio(
+            lambda_via_lattice.percentile(0.99),
+            lambda_direct.percentile(0.99)
+        ),
     );
     println!(
         "HTTP target vs direct: p50 {:.2}x, p99 {:.2}x, throughput {:.2}x",
@@ -308,16 +403,77 @@ async fn bench() -> Result<(), BenchError> {
         ratio(proxy.percentile(0.99), upstream_only.percentile(0.99)),
         proxy.rate() / upstream_only.rate(),
     );
+    println!(
+        "one client: HTTP target vs direct p50 {:.2}x (+{:.0} us), LAMBDA target vs Runtime API p50 {:.2}x",
+        ratio(proxy_1.percentile(0.5), upstream_only_1.percentile(0.5)),
+        (proxy_1.percentile(0.5).as_secs_f64() - upstream_only_1.percentile(0.5).as_secs_f64())
+            * 1e6,
+        ratio(
+            lambda_via_lattice_1.percentile(0.5),
+            lambda_direct_1.percentile(0.5)
+        ),
+    );
+    // The HTTP target again, in front of a Node.js upstream in its own process.
+    let node = node_upstream().await;
+    let mut node_ratio = None;
+    if let Some((_child, node_addr)) = &node {
+        let store = Arc::new(CredentialStore::from_entries(Vec::new())?);
+        let mut options = StackOptions::new(ServerOptions::new(DEFAULT_REGION, store));
+        options.log_sink = Arc::new(DiscardLogSink);
+        options.upstreams = BTreeMap::from([(
+            "EksAppTargetGroup".to_owned(),
+            format!("http://{node_addr}"),
+        )]);
+        let node_stack =
+            Stack::start(&topology_none, options, |name| workspace.binary(name)).await?;
+        let eks = node_stack
+            .server
+            .endpoint("eks-app")
+            .ok_or("eks-app not served")?
+            .addr;
+        let (proxied, direct) = proxy_pair(&http, eks, *node_addr, requests, concurrency).await;
+        let (proxied_1, direct_1) = proxy_pair(&http, eks, *node_addr, sequential, 1).await;
+        println!();
+        println!("HTTP target in front of a Node.js upstream (separate process):");
+        println!();
+        println!("| path | requests | errors | req/s | p50 ms | p99 ms |");
+        println!("|---|---:|---:|---:|---:|---:|");
+        println!("{}", proxied.row("lattice-local -> node, 16 clients"));
+        println!("{}", direct.row("node directly, 16 clients"));
+        println!("{}", proxied_1.row("lattice-local -> node, 1 client"));
+        println!("{}", direct_1.row("node directly, 1 client"));
+        println!();
+        let p50 = ratio(proxied.percentile(0.5), direct.percentile(0.5));
+        println!(
+            "node: HTTP target vs direct: 16 clients p50 {p50:.2}x, p99 {:.2}x, throughput {:.2}x; 1 client p50 {:.2}x (+{:.0} us)",
+            ratio(proxied.percentile(0.99), direct.percentile(0.99)),
+            proxied.rate() / direct.rate(),
+            ratio(proxied_1.percentile(0.5), direct_1.percentile(0.5)),
+            (proxied_1.percentile(0.5).as_secs_f64() - direct_1.percentile(0.5).as_secs_f64())
+                * 1e6,
+        );
+        node_ratio = Some(p50);
+        node_stack.shutdown().await;
+    } else {
+        println!("(node not found: Node.js upstream comparison skipped)");
+    }
     let goals = [
-        ("provider >= 5000 req/s", lambda_via_lattice.rate() >= 5000.0),
+        (
+            "provider >= 5000 req/s",
+            lambda_via_lattice.rate() >= 5000.0,
+        ),
         (
             "provider p99 < 5 ms",
             lambda_via_lattice.percentile(0.99) < Duration::from_millis(5),
         ),
         ("0 errors", lambda_via_lattice.errors + proxy.errors == 0),
         (
-            "proxy p50 within 1.5x of direct",
+            "proxy p50 within 1.5x of direct (in-process upstream)",
             ratio(proxy.percentile(0.5), upstream_only.percentile(0.5)) <= 1.5,
+        ),
+        (
+            "proxy p50 within 1.5x of direct (Node.js upstream)",
+            node_ratio.is_some_and(|r| r <= 1.5),
         ),
     ];
     for (goal, met) in goals {
@@ -329,7 +485,10 @@ async fn bench() -> Result<(), BenchError> {
 
 fn main() {
     // `cargo bench` passes `--bench`; nothing else to parse.
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("cannot start the runtime: {error}");

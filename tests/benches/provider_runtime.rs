@@ -4,16 +4,20 @@
 //! cargo bench -p lattice-tests --bench provider_runtime
 //! ```
 //!
-//! Builds the release `provider` (`cargo build --release -p provider --bin provider`, alone,
-//! so it carries only its own features) and the release baseline (the source of
+//! Builds the release `provider` (`cargo build --release -p provider --bin provider`, alone
+//! and into `target/bench-provider/`, so it carries only its own features, as
+//! `cargo lambda build -p provider` would) and the release baseline (the source of
 //! `tests/src/bin/baseline-function.rs`, built as a standalone crate under
 //! `target/bench-baseline/`; see [`build_standalone_baseline`]). Set `PROVIDER_BIN` /
 //! `BASELINE_BIN` to measure prebuilt binaries instead.
-//! Then, with lattice_local's `FunctionPool` (one instance per function):
+//! Then, with lattice_local's `FunctionPool` (one instance per function), for the provider,
+//! the provider with `AWS_LAMBDA_LOG_LEVEL=WARN` (no per-request log line, to show what the
+//! line costs) and the baseline:
 //!
 //! - init: `COLD_STARTS` fresh processes of each, spawn -> first `/invocation/next`;
 //! - latency: `INVOCATIONS` invokes of `events/v2-get.json` each (after `WARMUP`), in
-//!   alternating blocks so that load from elsewhere on the machine hits both alike;
+//!   rotating blocks so that load from elsewhere on the machine hits all alike, with the
+//!   whole benchmark pinned to one CPU (see [`pin_to_one_cpu`]);
 //! - peak RSS: `VmHWM` of the long-lived instance after all invocations;
 //! - size: the release binary (the workspace release profile strips it).
 //!
@@ -43,8 +47,13 @@ type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
 
 /// One function under measurement.
 struct Subject {
+    /// Function name in the pool.
     name: &'static str,
+    /// Column heading.
+    label: &'static str,
     binary: PathBuf,
+    /// Extra environment for the function.
+    env: &'static [(&'static str, &'static str)],
     inits: Vec<Duration>,
     latencies: Vec<Duration>,
     peak_rss_kib: u64,
@@ -57,13 +66,22 @@ fn workspace_root() -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
-/// `cargo build --release -p <package> --bin <bin>`, returning the executable cargo reports.
+/// `cargo build --release -p <package> --bin <bin>` into a target directory of its own,
+/// returning the executable cargo reports. Its own directory, because a release build of
+/// several workspace packages together unifies their features and overwrites
+/// `target/release/<bin>` with a larger binary than `cargo lambda build -p <package>` ships.
 fn build_release(package: &str, bin: &str) -> BenchResult<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    eprintln!("building: cargo build --release -p {package} --bin {bin}");
+    let target_dir = workspace_root().join("target/bench-provider");
+    eprintln!(
+        "building: cargo build --release -p {package} --bin {bin} --target-dir {}",
+        target_dir.display()
+    );
     let output = Command::new(cargo)
         .current_dir(workspace_root())
         .args(["build", "--release", "-p", package, "--bin", bin])
+        .arg("--target-dir")
+        .arg(&target_dir)
         .args(["--message-format", "json-render-diagnostics"])
         .output()?;
     if !output.status.success() {
@@ -126,7 +144,7 @@ opt-level = 3
     eprintln!("building: the baseline alone, in {}", dir.display());
     let status = Command::new(cargo)
         .current_dir(&dir)
-        .args(["build", "--release", "--offline", "--quiet"])
+        .args(["build", "--release", "--quiet"])
         .status()?;
     if !status.success() {
         return Err(format!(
@@ -152,7 +170,10 @@ fn binary(env: &str, build: impl FnOnce() -> BenchResult<PathBuf>) -> BenchResul
 }
 
 fn pool(subject: &Subject) -> BenchResult<FunctionPool> {
-    let config = FunctionConfig::new(subject.name, &subject.binary).with_max_instances(1);
+    let mut config = FunctionConfig::new(subject.name, &subject.binary).with_max_instances(1);
+    for (key, value) in subject.env {
+        config = config.with_env(*key, *value);
+    }
     Ok(FunctionPool::with_log_sink(
         config,
         Arc::new(DiscardLogSink),
@@ -207,14 +228,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted.get(rank).copied().unwrap_or_default()
 }
 
-fn micros(duration: Duration) -> String {
-    format!("{:.0} µs", duration.as_secs_f64() * 1e6)
-}
-
-fn millis(duration: Duration) -> String {
-    format!("{:.2} ms", duration.as_secs_f64() * 1e3)
-}
-
 fn ratio(provider: f64, baseline: f64) -> String {
     if baseline > 0.0 {
         format!("{:.2}x", provider / baseline)
@@ -227,15 +240,15 @@ fn verdict(ok: bool) -> &'static str {
     if ok { "met" } else { "MISSED" }
 }
 
-async fn measure(subjects: &mut [Subject; 2], event: &Bytes) -> BenchResult<()> {
+async fn measure(subjects: &mut [Subject], event: &Bytes) -> BenchResult<()> {
     for round in 0..COLD_STARTS {
-        for index in order(round) {
+        for index in order(round, subjects.len()) {
             let init = cold_start(&subjects[index]).await?;
             subjects[index].inits.push(init);
         }
     }
 
-    let pools = [pool(&subjects[0])?, pool(&subjects[1])?];
+    let pools = subjects.iter().map(pool).collect::<BenchResult<Vec<_>>>()?;
     for pool in &pools {
         pool.warm(1).await?;
         for _ in 0..WARMUP {
@@ -243,7 +256,7 @@ async fn measure(subjects: &mut [Subject; 2], event: &Bytes) -> BenchResult<()> 
         }
     }
     for round in 0..INVOCATIONS / BLOCK {
-        for index in order(round) {
+        for index in order(round, subjects.len()) {
             for _ in 0..BLOCK {
                 let latency = invoke(&pools[index], event).await?;
                 subjects[index].latencies.push(latency);
@@ -262,80 +275,116 @@ async fn measure(subjects: &mut [Subject; 2], event: &Bytes) -> BenchResult<()> 
     Ok(())
 }
 
-/// Which subject goes first in a round: alternate, so neither always runs warmer.
-fn order(round: usize) -> [usize; 2] {
-    if round.is_multiple_of(2) {
-        [0, 1]
-    } else {
-        [1, 0]
+/// The order of the subjects in a round: rotated, so none always runs first (warmest).
+fn order(round: usize, count: usize) -> Vec<usize> {
+    (0..count).map(|i| (i + round) % count).collect()
+}
+
+/// One table row: a value per subject, the provider/baseline ratio and the goal verdict.
+fn row(label: &str, subjects: &[Subject], value: impl Fn(&Subject) -> f64, unit: Unit, goal: &str) {
+    let cells: Vec<String> = subjects.iter().map(|s| unit.format(value(s))).collect();
+    let (provider, baseline) = (value(&subjects[0]), value(&subjects[subjects.len() - 1]));
+    println!(
+        "| {label} | {} | {} | {goal} |",
+        cells.join(" | "),
+        ratio(provider, baseline)
+    );
+}
+
+/// How a row's values are printed.
+#[derive(Clone, Copy)]
+enum Unit {
+    Millis,
+    Micros,
+    Mebibytes,
+}
+
+impl Unit {
+    fn format(self, value: f64) -> String {
+        match self {
+            Unit::Millis => format!("{:.2} ms", value * 1e3),
+            Unit::Micros => format!("{:.0} µs", value * 1e6),
+            Unit::Mebibytes => format!("{:.2} MiB", value / 1048576.0),
+        }
     }
 }
 
-fn report(provider: &mut Subject, baseline: &mut Subject) {
-    for subject in [&mut *provider, &mut *baseline] {
+fn report(subjects: &mut [Subject]) {
+    for subject in subjects.iter_mut() {
         subject.inits.sort();
         subject.latencies.sort();
     }
-    let (p, b) = (&*provider, &*baseline);
-    let init_p50 = |s: &Subject| percentile(&s.inits, 0.5);
-    let init_max = |s: &Subject| s.inits.last().copied().unwrap_or_default();
-    let lat = |s: &Subject, q| percentile(&s.latencies, q);
-    let secs = |d: Duration| d.as_secs_f64();
+    let subjects = &*subjects;
+    let (provider, baseline) = (&subjects[0], &subjects[subjects.len() - 1]);
+    let init = |s: &Subject| percentile(&s.inits, 0.5).as_secs_f64();
+    let latency = |q: f64| move |s: &Subject| percentile(&s.latencies, q).as_secs_f64();
+    let rss = |s: &Subject| s.peak_rss_kib as f64 * 1024.0;
+    let size = |s: &Subject| s.size_bytes as f64;
 
     println!(
-        "\n{INVOCATIONS} invocations each of events/v2-get.json (after {WARMUP} warm-up), {COLD_STARTS} cold starts each\n"
+        "\n{INVOCATIONS} invocations each of events/v2-get.json (after {WARMUP} warm-up, in rotating blocks of {BLOCK}), {COLD_STARTS} cold starts each\n"
     );
-    println!("| | provider | baseline | ratio | goal |");
-    println!("|---|---|---|---|---|");
+    let names: Vec<&str> = subjects.iter().map(|s| s.label).collect();
     println!(
-        "| init, median (spawn -> first /next) | {} | {} | {} | < 5 ms: {} |",
-        millis(init_p50(p)),
-        millis(init_p50(b)),
-        ratio(secs(init_p50(p)), secs(init_p50(b))),
-        verdict(init_p50(p) < GOAL_INIT)
+        "| | {} | provider / baseline | goal (provider) |",
+        names.join(" | ")
     );
-    println!(
-        "| init, max | {} | {} | {} | |",
-        millis(init_max(p)),
-        millis(init_max(b)),
-        ratio(secs(init_max(p)), secs(init_max(b)))
+    println!("|---|{}---|---|", "---|".repeat(subjects.len()));
+    let init_goal = format!(
+        "< {} ms: {}",
+        GOAL_INIT.as_millis(),
+        verdict(init(provider) < GOAL_INIT.as_secs_f64())
     );
-    let p50_ratio = secs(lat(p, 0.5)) / secs(lat(b, 0.5)).max(f64::MIN_POSITIVE);
-    println!(
-        "| invoke p50 | {} | {} | {} | <= {GOAL_P50_RATIO}x: {} |",
-        micros(lat(p, 0.5)),
-        micros(lat(b, 0.5)),
-        ratio(secs(lat(p, 0.5)), secs(lat(b, 0.5))),
-        verdict(p50_ratio <= GOAL_P50_RATIO)
+    row(
+        "init, median (spawn -> first /next)",
+        subjects,
+        init,
+        Unit::Millis,
+        &init_goal,
     );
-    println!(
-        "| invoke p99 | {} | {} | {} | |",
-        micros(lat(p, 0.99)),
-        micros(lat(b, 0.99)),
-        ratio(secs(lat(p, 0.99)), secs(lat(b, 0.99)))
+    let init_max = |s: &Subject| s.inits.last().copied().unwrap_or_default().as_secs_f64();
+    row("init, max", subjects, init_max, Unit::Millis, "");
+    let p50_ok = latency(0.5)(provider) <= GOAL_P50_RATIO * latency(0.5)(baseline);
+    let p50_goal = format!("<= {GOAL_P50_RATIO}x: {}", verdict(p50_ok));
+    row(
+        "invoke p50",
+        subjects,
+        latency(0.5),
+        Unit::Micros,
+        &p50_goal,
     );
-    println!(
-        "| peak RSS (VmHWM) | {:.2} MiB | {:.2} MiB | {} | < 6 MiB: {} |",
-        p.peak_rss_kib as f64 / 1024.0,
-        b.peak_rss_kib as f64 / 1024.0,
-        ratio(p.peak_rss_kib as f64, b.peak_rss_kib as f64),
-        verdict(p.peak_rss_kib < GOAL_RSS_KIB)
+    row("invoke p99", subjects, latency(0.99), Unit::Micros, "");
+    let rss_goal = format!("< 6 MiB: {}", verdict(provider.peak_rss_kib < GOAL_RSS_KIB));
+    row(
+        "peak RSS (VmHWM)",
+        subjects,
+        rss,
+        Unit::Mebibytes,
+        &rss_goal,
     );
-    println!(
-        "| stripped binary (x86_64) | {:.2} MiB | {:.2} MiB | {} | < 3 MiB: {} |",
-        p.size_bytes as f64 / 1048576.0,
-        b.size_bytes as f64 / 1048576.0,
-        ratio(p.size_bytes as f64, b.size_bytes as f64),
-        verdict(p.size_bytes < GOAL_SIZE_BYTES)
+    let size_goal = format!(
+        "< 3 MiB: {}",
+        verdict(provider.size_bytes < GOAL_SIZE_BYTES)
     );
-    println!(
-        "\nbinaries: {} and {}",
-        p.binary.display(),
-        b.binary.display()
+    row(
+        "stripped binary (x86_64)",
+        subjects,
+        size,
+        Unit::Mebibytes,
+        &size_goal,
     );
+    println!();
+    for subject in subjects {
+        println!("- {}: {}", subject.label, subject.binary.display());
+    }
 }
 
-fn subject(name: &'static str, binary: PathBuf) -> BenchResult<Subject> {
+fn subject(
+    name: &'static str,
+    label: &'static str,
+    binary: PathBuf,
+    env: &'static [(&'static str, &'static str)],
+) -> BenchResult<Subject> {
     if has_symbols(&binary)? {
         eprintln!(
             "warning: {} is not stripped; its size is not comparable",
@@ -345,12 +394,38 @@ fn subject(name: &'static str, binary: PathBuf) -> BenchResult<Subject> {
     let size_bytes = std::fs::metadata(&binary)?.len();
     Ok(Subject {
         name,
+        label,
         binary,
+        env,
         inits: Vec::new(),
         latencies: Vec::new(),
         peak_rss_kib: 0,
         size_bytes,
     })
+}
+
+/// Pins this process (all its threads, and so every function process it spawns) to one CPU,
+/// `BENCH_CPU` (default 0). A Lambda function at up to 1,769 MB gets at most one vCPU, and
+/// on a shared machine the scheduler otherwise places the function and the Runtime API on
+/// the same or on different cores from run to run, which moves every latency by ~2x and
+/// drowns differences of a few microseconds. Uses util-linux `taskset`; without it, runs
+/// unpinned and says so.
+fn pin_to_one_cpu() {
+    let cpu = std::env::var("BENCH_CPU").unwrap_or_else(|_| "0".to_owned());
+    let pinned = Command::new("taskset")
+        .args(["--all-tasks", "--cpu-list", "--pid", &cpu])
+        .arg(std::process::id().to_string())
+        .output();
+    match pinned {
+        Ok(output) if output.status.success() => eprintln!("pinned to CPU {cpu}"),
+        Ok(output) => eprintln!(
+            "warning: not pinned to CPU {cpu} (taskset: {}); latencies will be noisier",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ),
+        Err(error) => eprintln!(
+            "warning: not pinned to one CPU (taskset: {error}); latencies will be noisier"
+        ),
+    }
 }
 
 fn main() -> BenchResult<()> {
@@ -368,17 +443,25 @@ fn main() -> BenchResult<()> {
     let event = Bytes::from(
         std::fs::read(&event_path).map_err(|e| format!("{}: {e}", event_path.display()))?,
     );
+    // The provider twice: as deployed, and with its per-request log line filtered out
+    // (level WARN), which shows what that line costs. The baseline logs nothing per request.
     let mut subjects = [
-        subject("provider", provider)?,
-        subject("baseline", baseline)?,
+        subject("provider", "provider", provider.clone(), &[])?,
+        subject(
+            "provider-quiet",
+            "provider, log level WARN",
+            provider,
+            &[("AWS_LAMBDA_LOG_LEVEL", "WARN")],
+        )?,
+        subject("baseline", "baseline", baseline, &[])?,
     ];
-    // One thread for the Runtime API, the pool and the log readers, leaving the other core
-    // to the function process: fewer threads fighting over two cores, less noise.
+    pin_to_one_cpu();
+    // One thread for the Runtime API, the pool and the log readers: with the function
+    // process pinned to the same CPU, every invocation takes the same path.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(measure(&mut subjects, &event))?;
-    let [provider, baseline] = &mut subjects;
-    report(provider, baseline);
+    report(&mut subjects);
     Ok(())
 }

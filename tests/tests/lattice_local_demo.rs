@@ -53,3 +53,104 @@ async fn lattice_local_demo_runs_the_reference_scenario() {
     assert!(position("step 2:") < position("step 3:"));
     assert!(position("step 3:") < position("step 4:"));
 }
+
+/// `GET path` over a fresh connection with `Connection: close`; the raw response.
+async fn raw_get(addr: &str, host: &str, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read");
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+#[tokio::test]
+async fn lattice_local_up_serves_the_template_until_interrupted() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    // `--no-build`: the binaries come from the same cargo invocation as this test.
+    workspace_binary("provider", "provider");
+    workspace_binary("eks-client", "eks-client");
+    let binary = workspace_binary("lattice-local", "lattice-local");
+    let template = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    let mut child = tokio::process::Command::new(&binary)
+        .args(["up", "--no-build", "--port", "0", "--invoke-port", "0"])
+        .args(["--template", template, "--parameter", "EksAppMode=template"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut printed = Vec::new();
+    let ready = tokio::time::timeout(Duration::from_secs(120), async {
+        while let Some(line) = lines.next_line().await.expect("read stdout") {
+            let done = line.contains("press Ctrl-C");
+            printed.push(line);
+            if done {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .expect("up did not start within 2 minutes");
+    assert!(ready, "up exited early:\n{}", printed.join("\n"));
+    let text = printed.join("\n");
+    // Unsupported constructs are named; each service is listed with its URLs.
+    assert!(
+        text.contains("EksClientSecurityGroup (AWS::EC2::SecurityGroup)"),
+        "{text}"
+    );
+    let foo_line = printed
+        .iter()
+        .find(|l| l.trim_start().starts_with("foo-service"))
+        .unwrap_or_else(|| panic!("no foo-service line in:\n{text}"));
+    let addr = foo_line
+        .split_whitespace()
+        .find_map(|word| {
+            word.strip_prefix("http://127.0.0.1:")
+                .map(|port| format!("127.0.0.1:{port}"))
+        })
+        .unwrap_or_else(|| panic!("no URL in {foo_line:?}"));
+    let response = raw_get(&addr, "foo-service", "/").await;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.ends_with("Hello Foo Lambda!!"), "{response}");
+    // eks-app has no --upstream here: its /app group answers 503 (after auth: 403 first).
+    let eks_line = printed
+        .iter()
+        .find(|l| l.trim_start().starts_with("eks-app"))
+        .unwrap_or_else(|| panic!("no eks-app line in:\n{text}"));
+    assert!(eks_line.contains("auth AWS_IAM"), "{eks_line}");
+
+    // The access log line of the request is on stdout.
+    let logged = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.expect("read stdout") {
+            if line.starts_with("access service=foo-service") {
+                return line;
+            }
+        }
+        String::new()
+    })
+    .await
+    .expect("no access log line");
+    assert!(
+        logged.contains("rule=default target=lambda:ProviderFunction status=200"),
+        "{logged}"
+    );
+
+    let pid = child.id().expect("running").to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill -INT");
+    assert!(status.success());
+    let exit = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("up did not stop on SIGINT")
+        .expect("wait");
+    assert!(exit.success(), "{exit}");
+}

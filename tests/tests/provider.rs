@@ -326,12 +326,18 @@ async fn unknown_paths_are_404_and_wrong_methods_405() {
     for path in ["/", "/health", "/whoami"] {
         let response = http_response(function.invoke(&EventBuilder::post(path).build_v2()).await);
         assert_eq!(response.status(), 405, "{path}");
-        assert_eq!(header(&response, "allow"), "GET", "{path}");
+        assert_eq!(header(&response, "allow"), "GET, HEAD", "{path}");
         assert_eq!(
             json_body(&response),
             json!({"message": "Method Not Allowed"})
         );
     }
+    // HEAD is GET without the body.
+    let head = EventBuilder::new(http::Method::HEAD, "/").build_v2();
+    let response = http_response(function.invoke(&head).await);
+    assert_eq!(response.status(), 200);
+    assert!(header(&response, "content-type").starts_with("text/plain"));
+    assert!(response.body().is_empty());
     // /echo takes any method.
     let delete = EventBuilder::new(http::Method::DELETE, "/echo").build_v1();
     let response = http_response(function.invoke(&delete).await);
@@ -562,7 +568,8 @@ async fn sigterm_runs_the_shutdown_hook() {
 
 #[tokio::test]
 async fn credentials_never_reach_the_logs() {
-    // DEBUG is the most a function is expected to run with (see the report on TRACE).
+    // DEBUG, the most verbose level that can keep them out: at TRACE, lambda_runtime itself
+    // logs every raw event, headers included, before the provider sees it.
     let function = start(&[("AWS_LAMBDA_LOG_LEVEL", "DEBUG")]).await;
     let mut signed_echo = sample("v2-iam-identity.json");
     signed_echo["path"] = json!("/echo");

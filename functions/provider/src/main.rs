@@ -9,7 +9,6 @@ mod config;
 mod echo;
 mod health;
 mod hello;
-mod init_error;
 mod routes;
 mod whoami;
 
@@ -61,7 +60,9 @@ fn entries(list: Option<&access::AllowList>) -> usize {
 /// with an allow-list other than the one written would be worse than not serving.
 async fn fail_init(error: &ConfigError) -> ! {
     tracing::error!(%error, "invalid configuration");
-    if let Err(report) = init_error::report(ConfigError::ERROR_TYPE, &error.to_string()).await {
+    if let Err(report) =
+        lattice_lambda::report_init_error(ConfigError::ERROR_TYPE, &error.to_string()).await
+    {
         tracing::error!(error = %report, "could not report the init error");
     }
     std::process::exit(1)

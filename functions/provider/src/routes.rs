@@ -16,11 +16,11 @@ use crate::{echo, health, hello, whoami};
 /// The provider's routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
-    /// `GET /`.
+    /// `GET /` (and `HEAD`).
     Hello,
-    /// `GET /health`.
+    /// `GET /health` (and `HEAD`).
     Health,
-    /// `GET /whoami`.
+    /// `GET /whoami` (and `HEAD`).
     WhoAmI,
     /// `ANY /echo`.
     Echo,
@@ -41,16 +41,13 @@ impl Route {
         }
     }
 
-    /// The methods this route serves, as an `allow` header value; `None` means any.
-    fn allowed_methods(self) -> Option<&'static str> {
-        match self {
-            Route::Hello | Route::Health | Route::WhoAmI => Some("GET"),
-            Route::Echo | Route::EchoBody => None,
-        }
+    /// Whether the route answers only `GET` (and `HEAD`); the echo routes take any method.
+    fn is_read_only(self) -> bool {
+        matches!(self, Route::Hello | Route::Health | Route::WhoAmI)
     }
 
     fn serves(self, method: &Method) -> bool {
-        self.allowed_methods().is_none() || method == Method::GET
+        !self.is_read_only() || method == Method::GET || method == Method::HEAD
     }
 
     /// Whether the route skips the allow-lists (health checks must work for everyone).
@@ -86,37 +83,42 @@ impl Provider {
                 source_vpc = identity.and_then(|id| id.source_vpc_arn()),
                 "access denied"
             );
-            return error(StatusCode::FORBIDDEN);
+            return error_response(StatusCode::FORBIDDEN);
         }
         let Some(route) = route else {
-            return error(StatusCode::NOT_FOUND);
+            return error_response(StatusCode::NOT_FOUND);
         };
         if !route.serves(request.method()) {
-            return method_not_allowed(route);
+            return method_not_allowed();
         }
-        match route {
+        // HEAD is GET without the body (RFC 9110 §9.3.2); the echo routes see HEAD as is.
+        let head = route.is_read_only() && request.method() == Method::HEAD;
+        let mut response = match route {
             Route::Hello => hello::hello(&self.config.greeting),
             Route::Health => health::health(),
             Route::WhoAmI => whoami::whoami(&request),
             Route::Echo => echo::echo(&request),
             Route::EchoBody => echo::echo_body(request),
+        };
+        if head {
+            *response.body_mut() = Body::empty();
         }
+        response
     }
 }
 
 /// `{"message": "<reason phrase>"}` with that status.
-fn error(status: StatusCode) -> http::Response<Body> {
+fn error_response(status: StatusCode) -> http::Response<Body> {
     let message = status.canonical_reason().unwrap_or("Error");
     response::json(status, &json!({ "message": message }))
 }
 
-fn method_not_allowed(route: Route) -> http::Response<Body> {
-    let mut response = error(StatusCode::METHOD_NOT_ALLOWED);
-    if let Some(allow) = route.allowed_methods() {
-        response
-            .headers_mut()
-            .insert(ALLOW, HeaderValue::from_static(allow));
-    }
+/// `405` for a read-only route: only those can refuse a method.
+fn method_not_allowed() -> http::Response<Body> {
+    let mut response = error_response(StatusCode::METHOD_NOT_ALLOWED);
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
     response
 }
 
@@ -159,7 +161,16 @@ mod tests {
     fn wrong_method_is_405_with_allow() {
         let response = provider().handle(EventBuilder::post("/whoami").build_http());
         assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
-        assert_eq!(response.headers()[ALLOW], "GET");
+        assert_eq!(response.headers()[ALLOW], "GET, HEAD");
+    }
+
+    #[test]
+    fn head_is_get_without_a_body() {
+        let request = EventBuilder::new(Method::HEAD, "/health").build_http();
+        let response = provider().handle(request);
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], "application/json");
+        assert!(response.body().is_empty());
     }
 
     #[test]

@@ -131,3 +131,9 @@ async fn foreign_body_types_are_collected() {
         "full body"
     );
 }
+
+#[test]
+fn raw_event_log_cap_is_a_valid_directive() {
+    let directive: Result<tracing_subscriber::filter::Directive, _> = RAW_EVENT_LOG_CAP.parse();
+    assert!(directive.is_ok());
+}

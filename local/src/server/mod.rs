@@ -286,7 +286,8 @@ async fn accept_loop(listener: TcpListener, plane: Arc<DataPlane>, service: Opti
 struct DataPlane {
     services: Vec<ServicePlane>,
     by_host: HashMap<String, usize>,
-    groups: HashMap<String, (String, Target)>,
+    /// Target group logical id -> (ARN, target, description for the access log).
+    groups: HashMap<String, (String, Target, String)>,
     credentials: Arc<CredentialStore>,
     region: String,
     source_vpc_arn: Option<String>,
@@ -391,7 +392,11 @@ impl DataPlane {
                         group.logical_id
                     ))
                 });
-                (group.logical_id.clone(), (group.arn.clone(), target))
+                let described = target.describe();
+                (
+                    group.logical_id.clone(),
+                    (group.arn.clone(), target, described),
+                )
             })
             .collect();
         Ok(DataPlane {
@@ -540,7 +545,7 @@ impl DataPlane {
             }
             Decision::Forward(group) => group,
         };
-        let Some((group_arn, target)) = self.groups.get(group) else {
+        let Some((group_arn, target, described)) = self.groups.get(group) else {
             return Served::new(
                 text(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -563,7 +568,7 @@ impl DataPlane {
             listener_port: listener.port,
             https: listener.https,
         };
-        let described = target.describe();
+        let described = described.as_str();
         let response = match target {
             Target::Unavailable(reason) => {
                 text(StatusCode::SERVICE_UNAVAILABLE, format!("{reason}\n"))
