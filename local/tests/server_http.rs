@@ -352,3 +352,34 @@ async fn a_group_without_upstream_answers_503_and_a_dead_upstream_502() {
         reply.text()
     );
 }
+
+#[tokio::test]
+async fn upstream_connections_are_reused_and_large_bodies_stream_through() {
+    let running = start(&[]).await;
+    let shop = running.shop();
+    let mut peers = Vec::new();
+    for _ in 0..5 {
+        let reply = send(get(shop, "shop", "/api/x")).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        peers.push(reply.json()["peer"].as_str().unwrap().to_owned());
+    }
+    peers.dedup();
+    assert_eq!(peers.len(), 1, "one keep-alive connection: {peers:?}");
+
+    // 1 MiB, chunked: the whole body arrives, and the connection is reused afterwards.
+    let big = send(get(shop, "shop", "/api/big/1048576")).await;
+    assert_eq!(big.status, StatusCode::OK);
+    assert_eq!(big.body.len(), 1_048_576);
+    let after = send(get(shop, "shop", "/api/x")).await;
+    assert_eq!(after.json()["peer"].as_str(), Some(peers[0].as_str()));
+
+    // An upstream that closes its connections: each request still succeeds.
+    for _ in 0..3 {
+        let reply = send(get(shop, "shop", "/api/close")).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    }
+    assert_eq!(
+        send(get(shop, "shop", "/api/x")).await.status,
+        StatusCode::OK
+    );
+}

@@ -255,8 +255,17 @@ fn local_addr(listener: &TcpListener, ip: IpAddr) -> Result<SocketAddr, ServerEr
 }
 
 async fn accept_loop(listener: TcpListener, plane: Arc<DataPlane>, service: Option<usize>) {
+    // Connections belong to this task: when the server is dropped (this task
+    // aborted), open keep-alive connections close too, and with them the last
+    // references to the data plane and its function pools.
+    let mut connections = tokio::task::JoinSet::new();
     loop {
-        let (stream, peer) = match listener.accept().await {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            // Reap finished connections so the set does not grow without bound.
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+        };
+        let (stream, peer) = match accepted {
             Ok(accepted) => accepted,
             Err(error) => {
                 // Out of file descriptors and the like: keep serving.
@@ -267,7 +276,7 @@ async fn accept_loop(listener: TcpListener, plane: Arc<DataPlane>, service: Opti
         };
         let _ = stream.set_nodelay(true);
         let plane = Arc::clone(&plane);
-        tokio::spawn(async move {
+        connections.spawn(async move {
             let service = service_fn(move |request| {
                 let plane = Arc::clone(&plane);
                 async move { Ok::<_, Infallible>(plane.handle(service, request, peer).await) }
@@ -612,5 +621,117 @@ impl DataPlane {
             }
         };
         Served::new(response, rule, described)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::LoadOptions;
+
+    fn project_template() -> String {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"))
+    }
+
+    #[test]
+    fn every_auth_policy_of_the_project_template_is_understood() {
+        let variants: [&[(&str, &str)]; 3] = [
+            &[("AuthType", "AWS_IAM")],
+            &[
+                ("AuthType", "AWS_IAM"),
+                ("AllowedPrincipalOrgId", "o-abcdefghij"),
+                ("AllowedSourceVpcId", "vpc-0123456789abcdef0"),
+            ],
+            &[
+                ("AuthType", "AWS_IAM"),
+                ("AllowedSourceVpcId", "vpc-0123456789abcdef0"),
+            ],
+        ];
+        for parameters in variants {
+            let mut options =
+                LoadOptions::new("us-west-2").with_parameter("EksAppMode", "template");
+            for (k, v) in parameters {
+                options = options.with_parameter(*k, *v);
+            }
+            let topology = Topology::from_yaml(&project_template(), &options).unwrap();
+            let store = Arc::new(CredentialStore::from_entries(Vec::new()).unwrap());
+            let plane = DataPlane::new(
+                &topology,
+                BTreeMap::new(),
+                &ServerOptions::new("us-west-2", store),
+            )
+            .unwrap_or_else(|e| panic!("{parameters:?}: {e}"));
+            let with_policy = plane.services.iter().filter(|s| s.policy.is_some()).count();
+            assert_eq!(with_policy, 2, "{parameters:?}");
+        }
+    }
+
+    #[test]
+    fn a_policy_that_is_not_understood_stops_the_server_by_name() {
+        let yaml = r#"
+Resources:
+  Svc: { Type: AWS::VpcLattice::Service, Properties: { Name: strict, AuthType: AWS_IAM } }
+  Policy:
+    Type: AWS::VpcLattice::AuthPolicy
+    Properties:
+      ResourceIdentifier: !Ref Svc
+      Policy:
+        Statement:
+          - Effect: Allow
+            Principal: "*"
+            Action: vpc-lattice-svcs:Invoke
+            Resource: "*"
+            Condition: { DateGreaterThan: { "aws:CurrentTime": "2020-01-01T00:00:00Z" } }
+"#;
+        let topology = Topology::from_yaml(yaml, &LoadOptions::new("us-west-2")).unwrap();
+        let store = Arc::new(CredentialStore::from_entries(Vec::new()).unwrap());
+        let error = DataPlane::new(
+            &topology,
+            BTreeMap::new(),
+            &ServerOptions::new("us-west-2", store),
+        )
+        .err()
+        .expect("an unsupported condition fails closed");
+        assert!(
+            matches!(&error, ServerError::Policy { service, .. } if service == "strict"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn hosts_resolve_with_or_without_port_and_domain() {
+        let yaml = r#"
+Resources:
+  Svc: { Type: AWS::VpcLattice::Service, Properties: { Name: foo-service } }
+"#;
+        let topology = Topology::from_yaml(yaml, &LoadOptions::new("us-west-2")).unwrap();
+        let store = Arc::new(CredentialStore::from_entries(Vec::new()).unwrap());
+        let plane = DataPlane::new(
+            &topology,
+            BTreeMap::new(),
+            &ServerOptions::new("us-west-2", store),
+        )
+        .unwrap();
+        let parts = |host: &str| {
+            http::Request::get("/")
+                .header("host", host)
+                .body(())
+                .unwrap()
+                .into_parts()
+                .0
+        };
+        for host in [
+            "foo-service",
+            "foo-service:8080",
+            "FOO-SERVICE.lattice.localhost",
+            "foo-service.lattice.localhost.:8080",
+        ] {
+            assert_eq!(plane.service_for_host(&parts(host)), Some(0), "{host}");
+        }
+        assert_eq!(
+            plane.service_for_host(&parts("bar.lattice.localhost")),
+            None
+        );
     }
 }

@@ -87,9 +87,26 @@ pub async fn echo_upstream(name: &'static str) -> SocketAddr {
         .expect("bind upstream");
     let addr = listener.local_addr().expect("upstream addr");
     tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
+        while let Ok((stream, peer)) = listener.accept().await {
             tokio::spawn(async move {
                 let service = service_fn(move |request: Request<Incoming>| async move {
+                    if let Some((_, size)) = request.uri().path().rsplit_once("/big/") {
+                        let remaining: usize = size.parse().unwrap_or(0);
+                        let body = ChunkedBody { remaining };
+                        return Ok::<_, Infallible>(Response::new(http_body_util::Either::Right(
+                            body,
+                        )));
+                    }
+                    if request.uri().path().ends_with("/close") {
+                        let body = json!({"upstream": name, "peer": peer.to_string()}).to_string();
+                        let mut response = Response::new(http_body_util::Either::Left(Full::new(
+                            Bytes::from(body),
+                        )));
+                        response
+                            .headers_mut()
+                            .insert("connection", "close".parse().expect("static"));
+                        return Ok(response);
+                    }
                     let mut headers = Map::new();
                     for key in request.headers().keys() {
                         let values: Vec<Value> = request
@@ -102,15 +119,18 @@ pub async fn echo_upstream(name: &'static str) -> SocketAddr {
                     }
                     let body = json!({
                         "upstream": name,
+                        "peer": peer.to_string(),
                         "method": request.method().as_str(),
                         "path": request.uri().path_and_query().map(|p| p.as_str()),
                         "headers": headers,
                     });
-                    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+                    let mut response = Response::new(http_body_util::Either::Left(Full::new(
+                        Bytes::from(body.to_string()),
+                    )));
                     response
                         .headers_mut()
                         .insert("content-type", "application/json".parse().expect("static"));
-                    Ok::<_, Infallible>(response)
+                    Ok(response)
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
@@ -119,6 +139,32 @@ pub async fn echo_upstream(name: &'static str) -> SocketAddr {
         }
     });
     addr
+}
+
+/// A body of `remaining` bytes in 64 KiB frames, with no length announced
+/// (so HTTP/1.1 sends it chunked).
+struct ChunkedBody {
+    remaining: usize,
+}
+
+impl hyper::body::Body for ChunkedBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+        if self.remaining == 0 {
+            return std::task::Poll::Ready(None);
+        }
+        let len = self.remaining.min(65_536);
+        self.remaining -= len;
+        std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(Bytes::from(vec![
+            b'x';
+            len
+        ])))))
+    }
 }
 
 /// What came back.
