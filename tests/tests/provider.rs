@@ -568,9 +568,9 @@ async fn sigterm_runs_the_shutdown_hook() {
 
 #[tokio::test]
 async fn credentials_never_reach_the_logs() {
-    // DEBUG, the most verbose level that can keep them out: at TRACE, lambda_runtime itself
-    // logs every raw event, headers included, before the provider sees it.
-    let function = start(&[("AWS_LAMBDA_LOG_LEVEL", "DEBUG")]).await;
+    // TRACE, the most verbose level: lambda_runtime logs every raw event there, headers
+    // included, unless lattice_lambda::init_tracing caps that target (it does).
+    let function = start(&[("AWS_LAMBDA_LOG_LEVEL", "TRACE")]).await;
     let mut signed_echo = sample("v2-iam-identity.json");
     signed_echo["path"] = json!("/echo");
     let with_cookie = EventBuilder::get("/whoami")
