@@ -1,4 +1,4 @@
-//! Throughput and latency of lattice-local (not a timed test; see docs/bench-local.md).
+//! Throughput and latency of lattice-local (not a timed test; see BENCHMARKS.md).
 //!
 //! 1. `foo-service` -> LAMBDA target -> the release `provider`: 16 concurrent
 //!    clients, 10,000 `GET /`, beside the same provider invoked straight
