@@ -1,5 +1,19 @@
 //! Splitting ARNs (`arn:partition:service:region:account:resource`) into their fields.
 
+/// The 12-digit account of a principal ARN; empty if the ARN is invalid.
+pub(crate) fn account_of(principal_arn: &str) -> &str {
+    Arn::parse(principal_arn)
+        .map(|arn| arn.account)
+        .unwrap_or("")
+}
+
+/// The VPC id (`vpc-…`) at the end of a VPC ARN.
+pub(crate) fn vpc_id_of(vpc_arn: Option<&str>) -> Option<&str> {
+    vpc_arn
+        .and_then(|arn| arn.rsplit_once("vpc/"))
+        .map(|(_, id)| id)
+}
+
 /// The fields of an ARN, borrowed from the string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Arn<'a> {

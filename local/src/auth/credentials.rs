@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
 
-use super::arn::Arn;
+use super::arn::{Arn, account_of, vpc_id_of};
 use super::sigv4::SigningKeyCache;
 use super::sigv4a::VerifyingKeyCell;
 
@@ -46,17 +46,12 @@ pub struct LocalPrincipal {
 impl LocalPrincipal {
     /// The 12-digit account of [`LocalPrincipal::principal_arn`] (empty if the ARN is invalid).
     pub fn account(&self) -> &str {
-        Arn::parse(&self.principal_arn)
-            .map(|arn| arn.account)
-            .unwrap_or("")
+        account_of(&self.principal_arn)
     }
 
     /// The VPC id (`vpc-…`) at the end of [`LocalPrincipal::source_vpc_arn`].
     pub fn source_vpc_id(&self) -> Option<&str> {
-        self.source_vpc_arn
-            .as_deref()
-            .and_then(|arn| arn.rsplit_once("vpc/"))
-            .map(|(_, id)| id)
+        vpc_id_of(self.source_vpc_arn.as_deref())
     }
 }
 

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::SigningAlgorithm;
 use super::amz_date::{check_skew, parse_amz_date};
-use super::arn::Arn;
+use super::arn::{Arn, account_of, vpc_id_of};
 use super::authorization::{
     AuthorizationKind, ParsedAuthorization, lists_header, parse_authorization,
 };
@@ -60,17 +60,12 @@ impl Caller {
 
     /// The 12-digit account of the principal (`aws:PrincipalAccount`); empty if the ARN is invalid.
     pub fn account(&self) -> &str {
-        Arn::parse(&self.principal_arn)
-            .map(|arn| arn.account)
-            .unwrap_or("")
+        account_of(&self.principal_arn)
     }
 
     /// The VPC id (`vpc-…`) of [`Caller::source_vpc_arn`].
     pub fn source_vpc_id(&self) -> Option<&str> {
-        self.source_vpc_arn
-            .as_deref()
-            .and_then(|arn| arn.rsplit_once("vpc/"))
-            .map(|(_, id)| id)
+        vpc_id_of(self.source_vpc_arn.as_deref())
     }
 
     /// `aws:PrincipalType`: `Account`, `User`, `FederatedUser` or `AssumedRole`.
