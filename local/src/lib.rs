@@ -1,4 +1,13 @@
-//! Local VPC Lattice data plane.
+//! `lattice-local`: a local Amazon VPC Lattice data plane driven by `template.yaml`.
+//!
+//! The template becomes a [`template::Topology`] of services, listeners, rules and target
+//! groups; [`server`] serves each service on 127.0.0.1 and routes requests with [`routing`];
+//! [`auth`] verifies SigV4/SigV4A signatures and evaluates auth policies; [`targets`] turns a
+//! request into a Lambda invocation (events shaped by `lattice-lambda`) or proxies it to an
+//! HTTP upstream; [`functions`] runs function binaries as warm processes against the embedded
+//! [`runtime_api`]; [`invoke_api`] serves the Lambda Invoke API; [`up`] and [`demo`] are the two
+//! commands of the `lattice-local` binary.
+#![warn(missing_docs)]
 
 pub mod access_log;
 pub mod auth;
