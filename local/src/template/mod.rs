@@ -237,7 +237,17 @@ impl<'t> Builder<'t> {
                         functions.insert(logical_id.clone(), function);
                     }
                 }
-                "AWS::VpcLattice::ServiceNetwork" => {}
+                "AWS::VpcLattice::ServiceNetwork" => {
+                    // Lattice then requires the network's auth policy to allow as well;
+                    // locally only each service's auth type and policy are enforced.
+                    if self.prop_string(&r, "AuthType")?.as_deref() == Some("AWS_IAM") {
+                        self.note(
+                            logical_id,
+                            kind,
+                            "network-level AuthType AWS_IAM is not enforced locally (service auth types and policies are)",
+                        );
+                    }
+                }
                 "AWS::VpcLattice::ServiceNetworkVpcAssociation"
                 | "AWS::EC2::SecurityGroup"
                 | "AWS::Lambda::Permission"

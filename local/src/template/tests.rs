@@ -270,3 +270,20 @@ Resources:
     assert!(error.to_string().contains("TLS_PASSTHROUGH"), "{error}");
     assert!(error.to_string().contains("Lis"), "{error}");
 }
+
+#[test]
+fn a_service_network_with_iam_auth_is_reported_not_ignored() {
+    let yaml = r#"
+Resources:
+  Network:
+    Type: AWS::VpcLattice::ServiceNetwork
+    Properties: { Name: net, AuthType: AWS_IAM }
+  OpenNetwork:
+    Type: AWS::VpcLattice::ServiceNetwork
+    Properties: { Name: open, AuthType: NONE }
+"#;
+    let topology = Topology::from_yaml(yaml, &LoadOptions::new("us-west-2")).unwrap();
+    let notes: Vec<_> = topology.notes.iter().map(|n| n.resource.as_str()).collect();
+    assert_eq!(notes, ["Network"]);
+    assert!(topology.notes[0].message.contains("AWS_IAM"));
+}
