@@ -7,7 +7,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 /// Characters left as they are in an encoded query key or value: the RFC 3986
 /// unreserved set. Everything else (including `&`, `=`, `+`, `%` and space) is
 /// percent-encoded so that a value always decodes back to itself.
-const QUERY_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+pub(crate) const UNRESERVED_COMPLEMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')
@@ -109,8 +109,8 @@ impl QueryParameters {
             let _ = write!(
                 out,
                 "{}={}",
-                utf8_percent_encode(key, QUERY_COMPONENT),
-                utf8_percent_encode(value, QUERY_COMPONENT)
+                utf8_percent_encode(key, UNRESERVED_COMPLEMENT),
+                utf8_percent_encode(value, UNRESERVED_COMPLEMENT)
             );
         }
         out

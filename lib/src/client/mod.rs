@@ -30,6 +30,7 @@
 //! # }
 //! ```
 
+mod canonical;
 mod config;
 mod error;
 mod request;
@@ -57,7 +58,8 @@ pub use request::{CallContext, ServiceRequest, ServiceResponse, join_path};
 pub use retry::{DEFAULT_DEADLINE_MARGIN, RetryPolicy, is_idempotent, is_retryable_status};
 pub use signing::{
     Credentials, ENV_ACCESS_KEY_ID, ENV_DEFAULT_REGION, ENV_REGION, ENV_SECRET_ACCESS_KEY,
-    ENV_SESSION_TOKEN, RequestSigner, SERVICE_NAME, SigningError, region_from_lookup,
+    ENV_SESSION_TOKEN, RequestSigner, SERVICE_NAME, SigningError, UNSIGNED_HEADERS,
+    region_from_lookup,
 };
 
 use error::cause_chain;
