@@ -59,12 +59,14 @@ target_dir="$(cargo metadata --format-version 1 --no-deps \
 echo "== sam build"
 timed "sam build" sam build --template-file template.yaml --build-dir .aws-sam/build
 
-# One binary per invocation, as sam does: cargo then reuses sam's artefacts, and each binary keeps
-# only its own crate features (building both at once would unify lattice-lambda's features).
+# One package per invocation, as sam does (it runs cargo in each function's CodeUri, the package
+# directory): each binary keeps only its own crate features. Without `-p`, cargo selects every
+# workspace member and unifies lattice-lambda's features, which made `provider` carry the
+# client's code (3.55 MB instead of 2.78 MB on arm64).
 for entry in "${functions[@]}"; do
     binary="${entry#*:}"
-    echo "== cargo lambda build --release --arm64 --bin $binary"
-    timed "cargo lambda build $binary" cargo lambda build --release --arm64 --bin "$binary"
+    echo "== cargo lambda build --release --arm64 -p $binary --bin $binary"
+    timed "cargo lambda build $binary" cargo lambda build --release --arm64 -p "$binary" --bin "$binary"
 done
 
 echo "== bootstrap checks"

@@ -946,23 +946,17 @@ fn check_functions(stack: &Stack, problems: &mut Vec<String>) {
                 problems.push(format!("{name}.{field} is {actual}, expected {wanted}"));
             }
         }
-        // sam build runs `cargo lambda build --bin <Binary>` in CodeUri: it must hold a Cargo
-        // manifest, and the binary must be declared in the workspace.
+        // sam build runs `cargo lambda build --bin <Binary>` in CodeUri. It must be the package
+        // that declares the binary: run from the workspace root, cargo selects every member and
+        // unifies lattice-lambda's features, so `provider` would carry the client's code.
         let code_uri = p.get("CodeUri").and_then(Value::as_str).unwrap_or_default();
-        let dir = Template::workspace_root().join(code_uri);
-        if !dir.join("Cargo.toml").is_file() {
-            problems.push(format!("{name}.CodeUri {code_uri:?} has no Cargo.toml"));
-        }
-        let declares_binary = [
-            dir.join("Cargo.toml"),
-            dir.join("functions").join(binary).join("Cargo.toml"),
-        ]
-        .iter()
-        .filter_map(|manifest| std::fs::read_to_string(manifest).ok())
-        .any(|text| text.contains("[[bin]]") && text.contains(&format!("name = \"{binary}\"")));
+        let manifest = Template::workspace_root().join(code_uri).join("Cargo.toml");
+        let declares_binary = std::fs::read_to_string(&manifest).is_ok_and(|text| {
+            text.contains("[[bin]]") && text.contains(&format!("name = \"{binary}\""))
+        });
         if !declares_binary {
             problems.push(format!(
-                "{name}: no Cargo manifest under {code_uri:?} declares binary {binary}"
+                "{name}.CodeUri {code_uri:?} is not the package that declares binary {binary}"
             ));
         }
     }
