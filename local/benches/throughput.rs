@@ -153,6 +153,23 @@ async fn get_ok(
     }
 }
 
+/// A request source for [`drive`]: each call GETs `url` with `host` and checks the body.
+fn getter(
+    http: &Client<HttpConnector, Full<Bytes>>,
+    url: String,
+    host: &'static str,
+    expected: &'static [u8],
+) -> impl Fn() -> std::pin::Pin<Box<dyn Future<Output = bool> + Send>> + Clone + Send + Sync + 'static
+{
+    let http = http.clone();
+    let url = Arc::new(url);
+    move || {
+        let http = http.clone();
+        let url = Arc::clone(&url);
+        Box::pin(async move { get_ok(&http, &url, host, expected).await })
+    }
+}
+
 /// A minimal upstream: `Hello Bar EKS Pod!!` on every path.
 async fn upstream() -> Result<SocketAddr, BenchError> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
@@ -207,13 +224,12 @@ async fn proxy_pair(
     concurrency: usize,
 ) -> (Run, Run) {
     let make = |addr: SocketAddr, host: &'static str| {
-        let http = http.clone();
-        let url = Arc::new(format!("http://{addr}/app"));
-        move || {
-            let http = http.clone();
-            let url = Arc::clone(&url);
-            async move { get_ok(&http, &url, host, b"Hello Bar EKS Pod!!").await }
-        }
+        getter(
+            http,
+            format!("http://{addr}/app"),
+            host,
+            b"Hello Bar EKS Pod!!",
+        )
     };
     let through = make(lattice, "eks-app.lattice.localhost");
     let straight = make(direct, "pod");
@@ -264,23 +280,12 @@ async fn bench() -> Result<(), BenchError> {
     pool.warm(instances).await?;
 
     let http = client();
-    let through = {
-        let http = http.clone();
-        let url = Arc::new(format!("http://{provider_addr}/"));
-        move || {
-            let http = http.clone();
-            let url = Arc::clone(&url);
-            async move {
-                get_ok(
-                    &http,
-                    &url,
-                    "foo-service.lattice.localhost",
-                    b"Hello Foo Lambda!!",
-                )
-                .await
-            }
-        }
-    };
+    let through = getter(
+        &http,
+        format!("http://{provider_addr}/"),
+        "foo-service.lattice.localhost",
+        b"Hello Foo Lambda!!",
+    );
     let event = {
         let mut request = LatticeRequest::new(EventVersion::V2, http::Method::GET, "/");
         request
@@ -305,32 +310,18 @@ async fn bench() -> Result<(), BenchError> {
             }
         }
     };
-    let proxied = {
-        let http = http.clone();
-        let url = Arc::new(format!("http://{eks_addr}/app"));
-        move || {
-            let http = http.clone();
-            let url = Arc::clone(&url);
-            async move {
-                get_ok(
-                    &http,
-                    &url,
-                    "eks-app.lattice.localhost",
-                    b"Hello Bar EKS Pod!!",
-                )
-                .await
-            }
-        }
-    };
-    let upstream_direct = {
-        let http = http.clone();
-        let url = Arc::new(format!("http://{pod}/app"));
-        move || {
-            let http = http.clone();
-            let url = Arc::clone(&url);
-            async move { get_ok(&http, &url, "pod", b"Hello Bar EKS Pod!!").await }
-        }
-    };
+    let proxied = getter(
+        &http,
+        format!("http://{eks_addr}/app"),
+        "eks-app.lattice.localhost",
+        b"Hello Bar EKS Pod!!",
+    );
+    let upstream_direct = getter(
+        &http,
+        format!("http://{pod}/app"),
+        "pod",
+        b"Hello Bar EKS Pod!!",
+    );
 
     // Warm connections and instances before measuring.
     let warm = requests / 10;
