@@ -7,7 +7,7 @@ use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header
 use http_body_util::Full;
 use hyper::body::Incoming;
 
-use super::body::{BodyError, read_limited};
+use super::body::{BodyError, ReadBody, read_limited};
 use super::extensions;
 use super::invocation::{FunctionError, InvocationResult};
 use super::reply::{self, Body};
@@ -145,6 +145,35 @@ fn oversized_response() -> FunctionError {
     )
 }
 
+/// Reads the body the runtime posts for invocation `id` (its response or its error). Too
+/// large: the invocation fails with `Function.ResponseSizeTooLarge` and the runtime gets 413.
+/// Broken connection: the invocation stays in flight, so the runtime can post again.
+async fn read_invocation_body(
+    shared: &Shared,
+    id: &str,
+    body: Incoming,
+) -> Result<ReadBody, Response<Body>> {
+    match read_limited(body, MAX_RESPONSE_BYTES).await {
+        Ok(body) => Ok(body),
+        Err(BodyError::TooLarge) => {
+            if let Some(reply) = shared.finish_in_flight(id) {
+                let _ = reply.send(InvocationResult::Error(oversized_response()));
+            }
+            Err(reply::too_large(MAX_RESPONSE_BYTES))
+        }
+        Err(BodyError::Broken) => Err(truncated_body()),
+    }
+}
+
+/// The answer to a body cut short by a broken connection.
+fn truncated_body() -> Response<Body> {
+    reply::error(
+        StatusCode::BAD_REQUEST,
+        "InvalidRequestFormat",
+        "truncated body",
+    )
+}
+
 /// `POST /runtime/invocation/{id}/response`.
 async fn response(shared: Arc<Shared>, id: String, request: Request<Incoming>) -> Response<Body> {
     if !shared.is_in_flight(&id) {
@@ -159,22 +188,9 @@ async fn response(shared: Arc<Shared>, id: String, request: Request<Incoming>) -
             "Invalid function response mode",
         );
     }
-    let body = match read_limited(request.into_body(), MAX_RESPONSE_BYTES).await {
+    let body = match read_invocation_body(&shared, &id, request.into_body()).await {
         Ok(body) => body,
-        Err(BodyError::TooLarge) => {
-            if let Some(reply) = shared.finish_in_flight(&id) {
-                let _ = reply.send(InvocationResult::Error(oversized_response()));
-            }
-            return reply::too_large(MAX_RESPONSE_BYTES);
-        }
-        // The runtime's connection broke; the invocation stays in flight for a retry.
-        Err(BodyError::Broken) => {
-            return reply::error(
-                StatusCode::BAD_REQUEST,
-                "InvalidRequestFormat",
-                "truncated body",
-            );
-        }
+        Err(reply) => return reply,
     };
     let Some(reply) = shared.finish_in_flight(&id) else {
         return reply::invalid_request_id();
@@ -194,21 +210,9 @@ async fn error(shared: Arc<Shared>, id: String, request: Request<Incoming>) -> R
         return reply::invalid_request_id();
     }
     let error_type = header_text(request.headers(), ERROR_TYPE_HEADER);
-    let body = match read_limited(request.into_body(), MAX_RESPONSE_BYTES).await {
+    let body = match read_invocation_body(&shared, &id, request.into_body()).await {
         Ok(body) => body.bytes,
-        Err(BodyError::TooLarge) => {
-            if let Some(reply) = shared.finish_in_flight(&id) {
-                let _ = reply.send(InvocationResult::Error(oversized_response()));
-            }
-            return reply::too_large(MAX_RESPONSE_BYTES);
-        }
-        Err(BodyError::Broken) => {
-            return reply::error(
-                StatusCode::BAD_REQUEST,
-                "InvalidRequestFormat",
-                "truncated body",
-            );
-        }
+        Err(reply) => return reply,
     };
     let Some(reply) = shared.finish_in_flight(&id) else {
         return reply::invalid_request_id();
@@ -225,13 +229,7 @@ async fn init_error(shared: Arc<Shared>, request: Request<Incoming>) -> Response
     let body = match read_limited(request.into_body(), MAX_RESPONSE_BYTES).await {
         Ok(body) => body.bytes,
         Err(BodyError::TooLarge) => return reply::too_large(MAX_RESPONSE_BYTES),
-        Err(BodyError::Broken) => {
-            return reply::error(
-                StatusCode::BAD_REQUEST,
-                "InvalidRequestFormat",
-                "truncated body",
-            );
-        }
+        Err(BodyError::Broken) => return truncated_body(),
     };
     let error = FunctionError::from_posted(error_type, body);
     let mut from = "";
