@@ -143,9 +143,8 @@ impl LatticeRequest {
     /// The request target: path plus the query, exactly once.
     pub fn uri(&self) -> Result<http::Uri, EventError> {
         let target = match (&self.raw_query, self.query.is_empty()) {
-            (Some(raw), _) => format!("{}?{raw}", self.path),
-            (None, true) => self.path.clone(),
             (None, false) => format!("{}?{}", self.path, self.query.to_query_string()),
+            _ => self.event_path(),
         };
         target
             .parse()
@@ -172,6 +171,15 @@ impl LatticeRequest {
         match version {
             EventVersion::V1 => v1::encode(self),
             EventVersion::V2 => v2::encode(self),
+        }
+    }
+
+    /// The path as it goes into event JSON: with the query only when one arrived inside the
+    /// path (the parameters themselves travel in the query map).
+    pub(crate) fn event_path(&self) -> String {
+        match &self.raw_query {
+            Some(raw) => format!("{}?{raw}", self.path),
+            None => self.path.clone(),
         }
     }
 

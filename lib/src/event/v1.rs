@@ -47,10 +47,7 @@ struct EventV1<'a> {
 
 pub(super) fn encode(request: &LatticeRequest) -> Vec<u8> {
     let (body, is_base64_encoded) = request.event_body();
-    let raw_path = match &request.raw_query {
-        Some(raw) => format!("{}?{raw}", request.path),
-        None => request.path.clone(),
-    };
+    let raw_path = request.event_path();
     let event = EventV1 {
         raw_path,
         method: request.method.as_str(),

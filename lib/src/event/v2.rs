@@ -130,10 +130,7 @@ pub(super) fn encode(request: &LatticeRequest) -> Vec<u8> {
         .unwrap_or_default()
         .as_micros();
     let (body, is_base64_encoded) = request.event_body();
-    let path = match &request.raw_query {
-        Some(raw) => format!("{}?{raw}", request.path),
-        None => request.path.clone(),
-    };
+    let path = request.event_path();
     let event = EventV2 {
         version: "2.0",
         path,
