@@ -1,7 +1,7 @@
 //! `lattice-local`: a local Amazon VPC Lattice data plane driven by `template.yaml`.
 //!
-//! The template becomes a [`template::Topology`] of services, listeners, rules and target
-//! groups; [`server`] serves each service on 127.0.0.1 and routes requests with [`routing`];
+//! [`template`] reads the template into a [`model::Topology`] of services, listeners, rules
+//! and target groups; [`server`] serves each service on 127.0.0.1 and routes requests with [`routing`];
 //! [`auth`] verifies SigV4/SigV4A signatures and evaluates auth policies; [`targets`] turns a
 //! request into a Lambda invocation (events shaped by `lattice-lambda`) or proxies it to an
 //! HTTP upstream; [`functions`] runs function binaries as warm processes against the embedded
@@ -14,6 +14,7 @@ pub mod auth;
 pub mod demo;
 pub mod functions;
 pub mod invoke_api;
+pub mod model;
 pub mod routing;
 pub mod runtime_api;
 pub mod server;

@@ -5,95 +5,13 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use http::{HeaderMap, HeaderName, Method, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 
-/// How a path is compared.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PathMatchKind {
-    /// The whole path equals the value.
-    Exact,
-    /// The path starts with the value.
-    Prefix,
-}
-
-/// A rule's path condition.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PathMatch {
-    /// Exact or prefix.
-    pub kind: PathMatchKind,
-    /// The path (or prefix) to compare with.
-    pub value: String,
-    /// Whether letter case must agree (CloudFormation's default is `false`).
-    pub case_sensitive: bool,
-}
-
-/// How a header value is compared.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HeaderMatchKind {
-    /// The value equals.
-    Exact,
-    /// The value starts with.
-    Prefix,
-    /// The value contains.
-    Contains,
-}
-
-/// A rule's header condition; any value of the header may satisfy it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HeaderMatch {
-    /// The header (names are case-insensitive in HTTP).
-    pub name: HeaderName,
-    /// Exact, prefix or contains.
-    pub kind: HeaderMatchKind,
-    /// The value to compare with.
-    pub value: String,
-    /// Whether letter case must agree.
-    pub case_sensitive: bool,
-}
-
-/// Everything a rule's `HttpMatch` requires; all present conditions must hold.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct HttpMatch {
-    /// The method, if restricted.
-    pub method: Option<Method>,
-    /// The path condition, if any.
-    pub path: Option<PathMatch>,
-    /// Header conditions (all must hold).
-    pub headers: Vec<HeaderMatch>,
-}
-
-/// One target group of a forward action and its relative weight.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WeightedTarget {
-    /// The target group's logical id in the template.
-    pub target_group: String,
-    /// Relative weight (0 receives nothing).
-    pub weight: u32,
-}
-
-/// What a rule (or a listener by default) does with a request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Action {
-    /// Forward to one of the target groups, chosen by weight.
-    Forward(Vec<WeightedTarget>),
-    /// Answer with this status and no body.
-    FixedResponse(StatusCode),
-}
-
-/// A listener rule.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rule {
-    /// Logical id (shown in the access log).
-    pub name: String,
-    /// Local ARN.
-    pub arn: String,
-    /// Lower numbers are evaluated first.
-    pub priority: u32,
-    /// The conditions.
-    pub matcher: HttpMatch,
-    /// What to do on a match.
-    pub action: Action,
-}
+// The rule types are topology data (`crate::model`); they stay reachable here, where
+// matching them is implemented.
+pub use crate::model::{
+    Action, HeaderMatch, HeaderMatchKind, HttpMatch, PathMatch, PathMatchKind, Rule, WeightedTarget,
+};
 
 /// The parts of a request routing looks at.
 #[derive(Clone, Copy, Debug)]
@@ -307,7 +225,7 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
+    use http::{HeaderName, HeaderValue};
 
     fn forward(group: &str) -> Action {
         Action::Forward(vec![WeightedTarget {

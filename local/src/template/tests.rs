@@ -1,4 +1,14 @@
+//! Reading real-shaped templates: the project's own `template.yaml` and small ones that pin
+//! each construct (rules, parameters, unsupported resources).
+
+use std::path::Path;
+use std::time::Duration;
+
+use http::{Method, StatusCode};
+use lattice_lambda::{AuthType, EventVersion};
+
 use super::*;
+use crate::model::{Action, PathMatchKind, WeightedTarget};
 use crate::routing::{Decision, RequestFacts, Router};
 
 fn project_template() -> String {

@@ -56,10 +56,10 @@ impl LocalAccount {
 /// `seed`, so the same logical id gets the same id on every run.
 ///
 /// ```
-/// let id = lattice_local::template::local_id("svc", "ProviderService");
+/// let id = lattice_local::model::local_id("svc", "ProviderService");
 /// assert!(id.starts_with("svc-"));
 /// assert_eq!(id.len(), 4 + 17);
-/// assert_eq!(id, lattice_local::template::local_id("svc", "ProviderService"));
+/// assert_eq!(id, lattice_local::model::local_id("svc", "ProviderService"));
 /// ```
 pub fn local_id(prefix: &str, seed: &str) -> String {
     const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";

@@ -1,0 +1,190 @@
+//! Links what the resources read separately: listeners, rules, auth policies and network
+//! associations onto their services; rule and listener actions to target groups (by logical
+//! id); Lambda target groups to the template's functions.
+
+use std::collections::BTreeMap;
+
+use super::association::ServiceAssociation;
+use super::auth_policy::ResourcePolicy;
+use super::error::TemplateError;
+use super::listener::ServiceListener;
+use super::listener_rule::ListenerRule;
+use crate::model::{
+    Action, Function, LocalAccount, Note, Service, TargetGroup, TargetKind, local_id,
+};
+
+/// Everything read from `Resources` that hangs off a service.
+#[derive(Default)]
+pub(crate) struct ServiceParts {
+    pub(crate) listeners: Vec<ServiceListener>,
+    pub(crate) rules: Vec<ListenerRule>,
+    pub(crate) policies: Vec<ResourcePolicy>,
+    pub(crate) associations: Vec<ServiceAssociation>,
+}
+
+/// Whether an identifier (ARN, or id such as `svc-…`) names the resource with `arn`.
+fn identifies(identifier: &str, arn: &str) -> bool {
+    identifier == arn || arn.rsplit('/').next() == Some(identifier)
+}
+
+fn find_service(services: &[Service], identifier: &str) -> Option<usize> {
+    services
+        .iter()
+        .position(|s| identifies(identifier, &s.arn) || s.name == identifier)
+}
+
+/// Attaches `parts` to `services`. Services without an association join a local default
+/// network; a second listener on a service is noted, not served.
+pub(crate) fn attach(
+    services: &mut [Service],
+    parts: ServiceParts,
+    account: &LocalAccount,
+    notes: &mut Vec<Note>,
+) -> Result<(), TemplateError> {
+    for association in parts.associations {
+        if let Some(i) = find_service(services, &association.service) {
+            services[i].service_network_arn = association.network_arn;
+        }
+    }
+    let default_network = account.lattice_arn(&format!(
+        "servicenetwork/{}",
+        local_id("sn", "lattice-local")
+    ));
+    for service in services.iter_mut() {
+        if service.service_network_arn.is_empty() {
+            service.service_network_arn = default_network.clone();
+        }
+    }
+    for ServiceListener { service, listener } in parts.listeners {
+        let i =
+            find_service(services, &service).ok_or_else(|| TemplateError::DanglingReference {
+                resource: listener.logical_id.clone(),
+                property: "ServiceIdentifier".into(),
+                value: service.clone(),
+                expected: "AWS::VpcLattice::Service",
+            })?;
+        match &services[i].listener {
+            Some(existing) => notes.push(Note {
+                resource: listener.logical_id.clone(),
+                kind: "AWS::VpcLattice::Listener".into(),
+                message: format!(
+                    "a second listener on {} is not served; {} is",
+                    services[i].name, existing.logical_id
+                ),
+            }),
+            None => services[i].listener = Some(listener),
+        }
+    }
+    for ListenerRule {
+        service,
+        listener,
+        rule,
+    } in parts.rules
+    {
+        let i =
+            find_service(services, &service).ok_or_else(|| TemplateError::DanglingReference {
+                resource: rule.name.clone(),
+                property: "ServiceIdentifier".into(),
+                value: service.clone(),
+                expected: "AWS::VpcLattice::Service",
+            })?;
+        match &mut services[i].listener {
+            Some(served) if identifies(&listener, &served.arn) => served.rules.push(rule),
+            _ => {
+                return Err(TemplateError::DanglingReference {
+                    resource: rule.name.clone(),
+                    property: "ListenerIdentifier".into(),
+                    value: listener,
+                    expected: "served AWS::VpcLattice::Listener",
+                });
+            }
+        }
+    }
+    for ResourcePolicy { target, policy } in parts.policies {
+        match find_service(services, &target) {
+            Some(i) => services[i].auth_policy = Some(policy),
+            None => notes.push(Note {
+                resource: target,
+                kind: "AWS::VpcLattice::AuthPolicy".into(),
+                message: "auth policies on service networks are not evaluated locally".into(),
+            }),
+        }
+    }
+    Ok(())
+}
+
+/// Rewrites every action's target group identifiers (ARNs or ids) to logical ids.
+pub(crate) fn resolve_actions(
+    services: &mut [Service],
+    groups: &BTreeMap<String, TargetGroup>,
+) -> Result<(), TemplateError> {
+    for listener in services.iter_mut().filter_map(|s| s.listener.as_mut()) {
+        resolve_action(&mut listener.default_action, &listener.logical_id, groups)?;
+        for rule in &mut listener.rules {
+            resolve_action(&mut rule.action, &rule.name, groups)?;
+        }
+    }
+    Ok(())
+}
+
+fn resolve_action(
+    action: &mut Action,
+    owner: &str,
+    groups: &BTreeMap<String, TargetGroup>,
+) -> Result<(), TemplateError> {
+    let Action::Forward(targets) = action else {
+        return Ok(());
+    };
+    for target in targets {
+        let identifier = &target.target_group;
+        let group = groups
+            .values()
+            .find(|g| identifies(identifier, &g.arn) || g.logical_id == *identifier)
+            .ok_or_else(|| TemplateError::DanglingReference {
+                resource: owner.to_owned(),
+                property: "TargetGroupIdentifier".into(),
+                value: identifier.clone(),
+                expected: "supported AWS::VpcLattice::TargetGroup",
+            })?;
+        target.target_group = group.logical_id.clone();
+    }
+    Ok(())
+}
+
+/// Points each Lambda target group at the template function its target names; a target
+/// outside the template is noted (requests to it get 503).
+pub(crate) fn lambda_targets(
+    groups: &mut BTreeMap<String, TargetGroup>,
+    functions: &BTreeMap<String, Function>,
+    notes: &mut Vec<Note>,
+) {
+    for group in groups.values_mut() {
+        let TargetKind::Lambda {
+            function,
+            target_id,
+            ..
+        } = &mut group.kind
+        else {
+            continue;
+        };
+        if target_id.is_empty() {
+            continue;
+        }
+        // A qualified ARN (`…:function:name:alias`) still names the function.
+        let found = functions.values().find(|f| {
+            *target_id == f.arn
+                || *target_id == f.name
+                || target_id.starts_with(&format!("{}:", f.arn))
+        });
+        match found {
+            Some(f) => *function = Some(f.logical_id.clone()),
+            None => notes.push(Note {
+                resource: group.logical_id.clone(),
+                kind: "AWS::VpcLattice::TargetGroup".into(),
+                message: format!(
+                    "target {target_id} is not a function of this template: requests to it get 503"
+                ),
+            }),
+        }
+    }
+}
