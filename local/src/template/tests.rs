@@ -297,3 +297,210 @@ Resources:
     assert_eq!(notes, ["Network"]);
     assert!(topology.notes[0].message.contains("AWS_IAM"));
 }
+
+/// A service with one HTTP listener whose default action is `default_action`, plus `extra`
+/// resources (YAML indented by two spaces under `Resources:`).
+fn one_listener(listener_properties: &str, extra: &str) -> String {
+    format!(
+        r#"
+Parameters:
+  Port: {{ Type: String, Default: "8090" }}
+  VpcId: {{ Type: String }}
+Conditions:
+  Never: !Equals [a, b]
+Resources:
+  Svc: {{ Type: AWS::VpcLattice::Service, Properties: {{ Name: s }} }}
+  Group:
+    Type: AWS::VpcLattice::TargetGroup
+    Properties:
+      Type: IP
+      Config: {{ Port: !Ref Port, Protocol: HTTP, VpcIdentifier: !Ref VpcId }}
+  Lis:
+    Type: AWS::VpcLattice::Listener
+    Properties:
+      ServiceIdentifier: !Ref Svc
+{listener_properties}
+{extra}"#
+    )
+}
+
+fn load(yaml: &str) -> Result<Topology, TemplateError> {
+    Topology::from_yaml(yaml, &LoadOptions::new("us-east-1"))
+}
+
+#[test]
+fn unread_properties_may_use_parameters_that_were_not_given_and_numbers_may_be_text() {
+    let yaml = one_listener(
+        "      Protocol: HTTP\n      Port: !Ref Port\n      DefaultAction: { FixedResponse: { StatusCode: \"404\" } }",
+        "",
+    );
+    // `VpcIdentifier: !Ref VpcId` is never read, so the missing VpcId does not matter.
+    let topology = load(&yaml).unwrap();
+    let listener = topology.services[0].listener.as_ref().unwrap();
+    assert_eq!(listener.port, 8090);
+    assert_eq!(
+        listener.default_action,
+        Action::FixedResponse(StatusCode::NOT_FOUND)
+    );
+    assert!(matches!(
+        topology.target_group("Group").unwrap().kind,
+        TargetKind::Http {
+            port: Some(8090),
+            ..
+        }
+    ));
+}
+
+#[test]
+fn bad_values_name_the_property_path() {
+    let cases = [
+        (
+            "      Protocol: HTTP\n      Port: eighty\n      DefaultAction: { FixedResponse: { StatusCode: 404 } }",
+            "Port",
+        ),
+        (
+            "      Protocol: HTTP\n      DefaultAction: { FixedResponse: { StatusCode: 1000 } }",
+            "DefaultAction.FixedResponse.StatusCode",
+        ),
+        (
+            "      Protocol: HTTP\n      DefaultAction: { Forward: { TargetGroups: [ { TargetGroupIdentifier: !Ref Group, Weight: [1] } ] } }",
+            "DefaultAction.Forward.TargetGroups[0].Weight",
+        ),
+    ];
+    for (properties, expected) in cases {
+        let error = load(&one_listener(properties, "")).unwrap_err();
+        assert!(
+            matches!(&error, TemplateError::InvalidProperty { resource, property, .. }
+                if resource == "Lis" && property == expected),
+            "{expected}: {error}"
+        );
+    }
+    let rule = r#"
+  Bad:
+    Type: AWS::VpcLattice::Rule
+    Properties:
+      ServiceIdentifier: !Ref Svc
+      ListenerIdentifier: !Ref Lis
+      Priority: 1
+      Match: { HttpMatch: { HeaderMatches: [ { Name: "bad header", Match: { Exact: x } } ] } }
+      Action: { FixedResponse: { StatusCode: 403 } }"#;
+    let listener =
+        "      Protocol: HTTP\n      DefaultAction: { FixedResponse: { StatusCode: 404 } }";
+    let error = load(&one_listener(listener, rule)).unwrap_err();
+    assert!(
+        matches!(&error, TemplateError::InvalidProperty { resource, property, message }
+            if resource == "Bad"
+                && property == "Match.HttpMatch.HeaderMatches[0].Name"
+                && message.contains("bad header")),
+        "{error}"
+    );
+}
+
+#[test]
+fn missing_properties_and_failed_evaluations_are_named_where_they_are() {
+    let listener =
+        "      Protocol: HTTP\n      DefaultAction: { FixedResponse: { StatusCode: 404 } }";
+    let no_http_match = r#"
+  Bare:
+    Type: AWS::VpcLattice::Rule
+    Properties:
+      ServiceIdentifier: !Ref Svc
+      ListenerIdentifier: !Ref Lis
+      Priority: 1
+      Match: {}
+      Action: { FixedResponse: { StatusCode: 403 } }"#;
+    let error = load(&one_listener(listener, no_http_match)).unwrap_err();
+    assert!(
+        matches!(&error, TemplateError::MissingProperty { resource, property }
+            if resource == "Bare" && property == "Match.HttpMatch"),
+        "{error}"
+    );
+    let error = load(&one_listener("      Protocol: HTTP", "")).unwrap_err();
+    assert!(
+        matches!(&error, TemplateError::MissingProperty { property, .. } if property == "DefaultAction"),
+        "{error}"
+    );
+    let unset_priority = no_http_match
+        .replace("Priority: 1", "Priority: !Ref VpcId")
+        .replace("Match: {}", "Match: { HttpMatch: {} }");
+    let error = load(&one_listener(listener, &unset_priority)).unwrap_err();
+    assert!(
+        matches!(&error, TemplateError::Eval { location, source: EvalError::MissingParameter(p) }
+            if location == "Resources.Bare.Properties.Priority" && p == "VpcId"),
+        "{error}"
+    );
+}
+
+#[test]
+fn no_value_leaves_out_list_items_and_properties() {
+    let listener = r#"      Protocol: HTTP
+      DefaultAction:
+        Forward:
+          TargetGroups:
+            - { TargetGroupIdentifier: !Ref Group, Weight: !Ref AWS::NoValue }
+            - !If [Never, { TargetGroupIdentifier: !Ref Group, Weight: 5 }, !Ref AWS::NoValue]"#;
+    let topology = load(&one_listener(listener, "")).unwrap();
+    assert_eq!(
+        topology.services[0]
+            .listener
+            .as_ref()
+            .unwrap()
+            .default_action,
+        Action::Forward(vec![WeightedTarget {
+            target_group: "Group".into(),
+            weight: 100,
+        }])
+    );
+}
+
+#[test]
+fn an_action_is_exactly_one_of_forward_or_fixed_response() {
+    let both = "      Protocol: HTTP\n      DefaultAction: { FixedResponse: { StatusCode: 404 }, Forward: { TargetGroups: [] } }";
+    let error = load(&one_listener(both, "")).unwrap_err();
+    assert!(
+        matches!(&error, TemplateError::InvalidProperty { property, message, .. }
+            if property == "DefaultAction" && message.contains("Forward, FixedResponse")),
+        "{error}"
+    );
+    let neither = "      Protocol: HTTP\n      DefaultAction: { Redirect: { Url: x } }";
+    let error = load(&one_listener(neither, "")).unwrap_err();
+    assert!(error.to_string().contains("Redirect"), "{error}");
+}
+
+#[test]
+fn globals_give_functions_defaults_that_their_own_properties_override() {
+    let yaml = r#"
+Globals:
+  Function:
+    Timeout: 7
+    MemorySize: 256
+    Runtime: !Ref NotAParameter
+    Environment: { Variables: { SHARED: global, LEVEL: global } }
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Metadata: { BuildMethod: rust-cargolambda, BuildProperties: { Binary: fn-bin } }
+    Properties:
+      Timeout: "9"
+      Environment: { Variables: { LEVEL: own, REGION: !Ref AWS::Region } }
+  Other:
+    Type: AWS::Serverless::Function
+    Metadata: { BuildMethod: go1.x }
+"#;
+    let topology = load(yaml).unwrap();
+    let function = &topology.functions["Fn"];
+    assert_eq!(function.binary, "fn-bin");
+    assert_eq!(function.timeout, Duration::from_secs(9));
+    assert_eq!(function.memory_mb, 256);
+    let env: std::collections::BTreeMap<_, _> = function.env.iter().cloned().collect();
+    assert_eq!(env["SHARED"], "global");
+    assert_eq!(env["LEVEL"], "own");
+    assert_eq!(env["REGION"], "us-east-1");
+    assert!(!topology.functions.contains_key("Other"));
+    assert!(
+        topology
+            .notes
+            .iter()
+            .any(|n| n.resource == "Other" && n.message.contains("go1.x"))
+    );
+}
