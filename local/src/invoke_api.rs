@@ -26,7 +26,8 @@ use percent_encoding::percent_decode_str;
 use serde_json::json;
 use tokio::net::TcpListener;
 
-use crate::functions::{FunctionPool, InvokeError, InvokeOptions, InvokeOutcome, LOCAL_ACCOUNT_ID};
+use crate::functions::{FunctionPool, InvokeError, InvokeOptions, InvokeOutcome};
+use crate::model::LOCAL_ACCOUNT_ID;
 use crate::runtime_api::new_uuid;
 use crate::runtime_api::server::{ServerTask, serve};
 

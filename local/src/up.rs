@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use crate::access_log::AccessLog;
 use crate::auth::{AuthConfigError, CredentialStore, LocalPrincipal};
-use crate::functions::{ConfigError, FunctionConfig, FunctionPool, LogSink, TracingLogSink};
+use crate::functions::{
+    FunctionConfig, FunctionConfigError, FunctionPool, LogSink, TracingLogSink,
+};
 use crate::invoke_api::InvokeApi;
 use crate::server::{BoundServer, LatticeServer, ServerError, ServerOptions};
 use crate::targets::{HttpTarget, LambdaTarget, ProxyError, Target};
@@ -60,7 +62,7 @@ pub enum UpError {
         /// Function logical id.
         function: String,
         /// What is wrong.
-        source: ConfigError,
+        source: FunctionConfigError,
     },
     /// `--upstream` named a target group the template does not have.
     #[error("--upstream names {0:?}, which is not an IP/INSTANCE/ALB target group of the template")]

@@ -11,8 +11,8 @@ use http::HeaderValue;
 use http::header::GetAll;
 
 use super::arn::Arn;
-use super::evaluate::RequestFacts;
-use super::policy::PolicyProblem;
+use super::policy_error::PolicyProblem;
+use super::policy_request::PolicyRequest;
 use super::wildcard::wildcard_match;
 
 /// One `"Operator": {"key": values}` entry.
@@ -170,7 +170,7 @@ impl ConditionKey {
         Ok(key)
     }
 
-    fn values<'a>(&'a self, facts: &'a RequestFacts<'a>) -> Values<'a> {
+    fn values<'a>(&'a self, facts: &'a PolicyRequest<'a>) -> Values<'a> {
         let one = |value: Option<&'a str>| {
             value.map_or(Values::Absent, |v| Values::One(Cow::Borrowed(v)))
         };
@@ -299,7 +299,7 @@ impl Condition {
     }
 
     /// Whether the request satisfies this condition.
-    pub(crate) fn holds(&self, facts: &RequestFacts<'_>) -> bool {
+    pub(crate) fn holds(&self, facts: &PolicyRequest<'_>) -> bool {
         let values = self.key.values(facts);
         let op = self.operator;
         if op.base == BaseOperator::Null {
@@ -403,19 +403,19 @@ mod tests {
         operator: &str,
         key: &str,
         values: serde_json::Value,
-        facts: &RequestFacts<'_>,
+        facts: &PolicyRequest<'_>,
     ) -> bool {
         Condition::parse(operator, key, &values)
             .expect("valid condition")
             .holds(facts)
     }
 
-    fn with_facts<R>(caller: Option<&Caller>, f: impl FnOnce(&RequestFacts<'_>) -> R) -> R {
+    fn with_facts<R>(caller: Option<&Caller>, f: impl FnOnce(&PolicyRequest<'_>) -> R) -> R {
         let mut headers = HeaderMap::new();
         headers.append("x-team", HeaderValue::from_static("blue"));
         headers.append("x-team", HeaderValue::from_static("green"));
         let query = vec![("id".to_owned(), "7".to_owned())];
-        let facts = RequestFacts {
+        let facts = PolicyRequest {
             caller,
             method: "GET",
             path: "/app/items",

@@ -3,50 +3,13 @@
 
 use super::arn::Arn;
 use super::policy::{AuthPolicy, AwsPrincipal, Effect, PrincipalSpec, Statement};
+use super::policy_request::PolicyRequest;
 use super::verify::Caller;
 use super::wildcard::wildcard_match;
 
-/// What a policy is evaluated against.
-#[derive(Debug, Clone, Copy)]
-pub struct RequestFacts<'a> {
-    /// The authenticated caller, `None` for an unsigned request.
-    pub caller: Option<&'a Caller>,
-    /// HTTP method (`vpc-lattice-svcs:RequestMethod`).
-    pub method: &'a str,
-    /// Request path without the query (`vpc-lattice-svcs:RequestPath`, and the resource).
-    pub path: &'a str,
-    /// Request headers (`vpc-lattice-svcs:RequestHeader/<name>`).
-    pub headers: &'a http::HeaderMap,
-    /// Decoded query parameters in order (`vpc-lattice-svcs:RequestQueryString/<key>`).
-    pub query: &'a [(String, String)],
-    /// Source VPC id, `vpc-…` (`vpc-lattice-svcs:SourceVpc`).
-    pub source_vpc_id: Option<&'a str>,
-    /// Account owning the source VPC (`vpc-lattice-svcs:SourceVpcOwnerAccount`).
-    pub source_vpc_owner_account: Option<&'a str>,
-    /// ARN of the service called (`vpc-lattice-svcs:ServiceArn`).
-    pub service_arn: &'a str,
-    /// ARN of the service network, if any (`vpc-lattice-svcs:ServiceNetworkArn`).
-    pub service_network_arn: Option<&'a str>,
-    /// Listener port (`vpc-lattice-svcs:Port`).
-    pub port: u16,
-}
-
-impl RequestFacts<'_> {
-    /// The resource a request is for: `<service-arn>/<path>`, as Lattice auth policies name it.
-    pub fn resource(&self) -> String {
-        let mut resource = String::with_capacity(self.service_arn.len() + self.path.len() + 1);
-        resource.push_str(self.service_arn);
-        if !self.path.starts_with('/') {
-            resource.push('/');
-        }
-        resource.push_str(self.path);
-        resource
-    }
-}
-
 /// The outcome of evaluating a policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
+pub enum PolicyDecision {
     /// A statement allows the request and none denies it.
     Allow {
         /// The allowing statement (`Sid`, or `Statement[<index>]`).
@@ -61,16 +24,16 @@ pub enum Decision {
     ImplicitDeny,
 }
 
-impl Decision {
+impl PolicyDecision {
     /// Whether the request may proceed.
     pub fn is_allowed(&self) -> bool {
-        matches!(self, Decision::Allow { .. })
+        matches!(self, PolicyDecision::Allow { .. })
     }
 }
 
 impl AuthPolicy {
     /// Evaluates the policy for `facts` (action `vpc-lattice-svcs:Invoke`).
-    pub fn evaluate(&self, facts: &RequestFacts<'_>) -> Decision {
+    pub fn evaluate(&self, facts: &PolicyRequest<'_>) -> PolicyDecision {
         // Built only if a statement names a resource other than `*`.
         let mut resource: Option<String> = None;
         let mut allowed_by: Option<&Statement> = None;
@@ -91,7 +54,7 @@ impl AuthPolicy {
             }
             match statement.effect {
                 Effect::Deny => {
-                    return Decision::ExplicitDeny {
+                    return PolicyDecision::ExplicitDeny {
                         statement: Some(statement.label.clone()),
                     };
                 }
@@ -101,10 +64,10 @@ impl AuthPolicy {
             }
         }
         match allowed_by {
-            Some(statement) => Decision::Allow {
+            Some(statement) => PolicyDecision::Allow {
                 statement: Some(statement.label.clone()),
             },
-            None => Decision::ImplicitDeny,
+            None => PolicyDecision::ImplicitDeny,
         }
     }
 }
@@ -172,9 +135,9 @@ mod tests {
         method: &str,
         path: &str,
         headers: &HeaderMap,
-    ) -> Decision {
+    ) -> PolicyDecision {
         let policy = AuthPolicy::from_json(&policy).expect("policy parses");
-        let facts = RequestFacts {
+        let facts = PolicyRequest {
             caller,
             method,
             path,
@@ -189,12 +152,12 @@ mod tests {
         policy.evaluate(&facts)
     }
 
-    fn get(policy: serde_json::Value, caller: Option<&Caller>) -> Decision {
+    fn get(policy: serde_json::Value, caller: Option<&Caller>) -> PolicyDecision {
         decide(policy, caller, "GET", "/app/items", &HeaderMap::new())
     }
 
-    fn allow(sid: &str) -> Decision {
-        Decision::Allow {
+    fn allow(sid: &str) -> PolicyDecision {
+        PolicyDecision::Allow {
             statement: Some(sid.to_owned()),
         }
     }
@@ -223,7 +186,7 @@ mod tests {
                 "/admin/users",
                 &HeaderMap::new()
             ),
-            Decision::ExplicitDeny {
+            PolicyDecision::ExplicitDeny {
                 statement: Some("no-admin".to_owned())
             }
         );
@@ -238,16 +201,19 @@ mod tests {
         let policy = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "222233334444"},
             "Action": "vpc-lattice-svcs:Invoke", "Resource": "*"}]});
         let c = caller("arn:aws:iam::111122223333:user/u", None);
-        assert_eq!(get(policy.clone(), Some(&c)), Decision::ImplicitDeny);
-        assert_eq!(get(policy, None), Decision::ImplicitDeny);
-        assert_eq!(get(json!({"Statement": []}), None), Decision::ImplicitDeny);
+        assert_eq!(get(policy.clone(), Some(&c)), PolicyDecision::ImplicitDeny);
+        assert_eq!(get(policy, None), PolicyDecision::ImplicitDeny);
+        assert_eq!(
+            get(json!({"Statement": []}), None),
+            PolicyDecision::ImplicitDeny
+        );
     }
 
     #[test]
     fn unauthenticated_callers_only_match_star() {
         let policy = json!({"Statement": {"Effect": "Allow",
             "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "*", "Resource": "*"}});
-        assert_eq!(get(policy, None), Decision::ImplicitDeny);
+        assert_eq!(get(policy, None), PolicyDecision::ImplicitDeny);
         let star = json!({"Statement": {"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "*", "Resource": "*"}});
         assert_eq!(get(star, None), allow("Statement[0]"));
     }
@@ -285,7 +251,7 @@ mod tests {
                 "Action": "vpc-lattice-svcs:Invoke", "Resource": "*"}});
             assert_eq!(
                 get(policy, Some(&session)),
-                Decision::ImplicitDeny,
+                PolicyDecision::ImplicitDeny,
                 "{principal}"
             );
         }
@@ -300,9 +266,15 @@ mod tests {
         let bad = caller("arn:aws:iam::111122223333:user/u", Some("o-other"));
         let none = caller("arn:aws:iam::111122223333:user/u", None);
         assert_eq!(get(policy.clone(), Some(&good)), allow("org"));
-        assert_eq!(get(policy.clone(), Some(&bad)), Decision::ImplicitDeny);
-        assert_eq!(get(policy.clone(), Some(&none)), Decision::ImplicitDeny);
-        assert_eq!(get(policy, None), Decision::ImplicitDeny);
+        assert_eq!(
+            get(policy.clone(), Some(&bad)),
+            PolicyDecision::ImplicitDeny
+        );
+        assert_eq!(
+            get(policy.clone(), Some(&none)),
+            PolicyDecision::ImplicitDeny
+        );
+        assert_eq!(get(policy, None), PolicyDecision::ImplicitDeny);
     }
 
     #[test]
@@ -324,19 +296,19 @@ mod tests {
         );
         assert_eq!(
             decide(policy.clone(), None, "POST", "/app/items", &blue),
-            Decision::ImplicitDeny
+            PolicyDecision::ImplicitDeny
         );
         assert_eq!(
             decide(policy.clone(), None, "GET", "/other", &blue),
-            Decision::ImplicitDeny
+            PolicyDecision::ImplicitDeny
         );
         assert_eq!(
             decide(policy.clone(), None, "GET", "/app/items", &red),
-            Decision::ImplicitDeny
+            PolicyDecision::ImplicitDeny
         );
         assert_eq!(
             decide(policy, None, "GET", "/app/items", &HeaderMap::new()),
-            Decision::ImplicitDeny
+            PolicyDecision::ImplicitDeny
         );
     }
 
@@ -348,15 +320,15 @@ mod tests {
             "Condition": {"StringNotEqualsIgnoreCase": {"aws:PrincipalType": "anonymous"}}}]});
         let c = caller("arn:aws:iam::111122223333:user/u", None);
         assert!(get(policy.clone(), Some(&c)).is_allowed());
-        assert_eq!(get(policy, None), Decision::ImplicitDeny);
+        assert_eq!(get(policy, None), PolicyDecision::ImplicitDeny);
     }
 
     #[test]
     fn resource_patterns_are_case_sensitive_arns() {
         let policy = json!({"Statement": {"Effect": "Allow", "Principal": "*", "Action": "*",
             "Resource": format!("{SERVICE}/App/*")}});
-        assert_eq!(get(policy, None), Decision::ImplicitDeny);
-        let facts_path = RequestFacts {
+        assert_eq!(get(policy, None), PolicyDecision::ImplicitDeny);
+        let facts_path = PolicyRequest {
             caller: None,
             method: "GET",
             path: "x",

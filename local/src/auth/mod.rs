@@ -4,11 +4,11 @@
 //!   (`AWS4-ECDSA-P256-SHA256`) signature against a local credentials file
 //!   ([`CredentialStore`]), as Lattice does for service `vpc-lattice-svcs`.
 //! - [`AuthPolicy`] parses a Lattice auth policy and [`AuthPolicy::evaluate`]s it for a request
-//!   ([`RequestFacts`]) to a [`Decision`].
+//!   ([`PolicyRequest`]) to a [`PolicyDecision`].
 //!
 //! ```
 //! use std::time::SystemTime;
-//! use lattice_local::auth::{authenticate, AuthPolicy, CredentialStore, Decision, RequestFacts};
+//! use lattice_local::auth::{authenticate, AuthPolicy, CredentialStore, PolicyDecision, PolicyRequest};
 //!
 //! let store = CredentialStore::from_entries(vec![]).unwrap();
 //! let request = http::Request::get("http://foo.lattice.localhost/app").body(()).unwrap();
@@ -22,7 +22,7 @@
 //!     "Statement": [{"Effect": "Allow", "Principal": "*",
 //!                    "Action": "vpc-lattice-svcs:Invoke", "Resource": "*"}]
 //! })).unwrap();
-//! let facts = RequestFacts {
+//! let facts = PolicyRequest {
 //!     caller: caller.as_ref(),
 //!     method: parts.method.as_str(),
 //!     path: parts.uri.path(),
@@ -34,7 +34,7 @@
 //!     service_network_arn: None,
 //!     port: 80,
 //! };
-//! assert_eq!(policy.evaluate(&facts), Decision::Allow { statement: Some("Statement[0]".into()) });
+//! assert_eq!(policy.evaluate(&facts), PolicyDecision::Allow { statement: Some("Statement[0]".into()) });
 //! ```
 
 mod amz_date;
@@ -46,6 +46,8 @@ mod credentials;
 mod error;
 mod evaluate;
 mod policy;
+mod policy_error;
+mod policy_request;
 mod sigv4;
 mod sigv4a;
 mod verify;
@@ -56,8 +58,10 @@ mod tests;
 
 pub use credentials::{AuthConfigError, CredentialStore, LocalPrincipal};
 pub use error::AuthFailure;
-pub use evaluate::{Decision, RequestFacts};
-pub use policy::{AuthPolicy, PolicyError, PolicyProblem};
+pub use evaluate::PolicyDecision;
+pub use policy::AuthPolicy;
+pub use policy_error::{PolicyError, PolicyProblem};
+pub use policy_request::PolicyRequest;
 pub use verify::{Caller, LATTICE_SERVICE, UNSIGNED_PAYLOAD, authenticate};
 
 /// How a request was signed.

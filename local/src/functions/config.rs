@@ -6,10 +6,8 @@ use std::time::{Duration, SystemTime};
 
 use crate::runtime_api::FunctionIdentity;
 
-use super::error::ConfigError;
-
-/// Account id used in synthesized ARNs when none is configured.
-pub const LOCAL_ACCOUNT_ID: &str = "000000000000";
+use super::error::FunctionConfigError;
+use crate::model::LOCAL_ACCOUNT_ID;
 
 /// Everything needed to run a function binary as Lambda would.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,14 +122,14 @@ impl FunctionConfig {
     }
 
     /// Check the values that end up in ARNs, headers and process limits.
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    pub fn validate(&self) -> Result<(), FunctionConfigError> {
         let name_ok = (1..=64).contains(&self.name.len())
             && self
                 .name
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !name_ok {
-            return Err(ConfigError::InvalidName(self.name.clone()));
+            return Err(FunctionConfigError::InvalidName(self.name.clone()));
         }
         if self.region.is_empty()
             || !self
@@ -139,16 +137,18 @@ impl FunctionConfig {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         {
-            return Err(ConfigError::InvalidRegion(self.region.clone()));
+            return Err(FunctionConfigError::InvalidRegion(self.region.clone()));
         }
         if self.account_id.len() != 12 || !self.account_id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ConfigError::InvalidAccountId(self.account_id.clone()));
+            return Err(FunctionConfigError::InvalidAccountId(
+                self.account_id.clone(),
+            ));
         }
         if self.max_instances == 0 {
-            return Err(ConfigError::NoInstances);
+            return Err(FunctionConfigError::NoInstances);
         }
         if self.timeout.is_zero() {
-            return Err(ConfigError::ZeroTimeout);
+            return Err(FunctionConfigError::ZeroTimeout);
         }
         Ok(())
     }
@@ -245,12 +245,12 @@ mod tests {
         };
         assert_eq!(
             bad_name.validate(),
-            Err(ConfigError::InvalidName("has space".into()))
+            Err(FunctionConfigError::InvalidName("has space".into()))
         );
         let bad_region = base.clone().with_region("US EAST");
         assert_eq!(
             bad_region.validate(),
-            Err(ConfigError::InvalidRegion("US EAST".into()))
+            Err(FunctionConfigError::InvalidRegion("US EAST".into()))
         );
         let bad_account = FunctionConfig {
             account_id: "12".into(),
@@ -258,15 +258,15 @@ mod tests {
         };
         assert_eq!(
             bad_account.validate(),
-            Err(ConfigError::InvalidAccountId("12".into()))
+            Err(FunctionConfigError::InvalidAccountId("12".into()))
         );
         assert_eq!(
             base.clone().with_max_instances(0).validate(),
-            Err(ConfigError::NoInstances)
+            Err(FunctionConfigError::NoInstances)
         );
         assert_eq!(
             base.with_timeout(Duration::ZERO).validate(),
-            Err(ConfigError::ZeroTimeout)
+            Err(FunctionConfigError::ZeroTimeout)
         );
     }
 

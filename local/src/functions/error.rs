@@ -8,7 +8,7 @@ use crate::runtime_api::{FunctionError, InvalidHeader};
 
 /// A [`FunctionConfig`](super::FunctionConfig) value that cannot work.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
+pub enum FunctionConfigError {
     /// Function names are 1–64 characters of `A-Z a-z 0-9 - _`.
     #[error("invalid function name {0:?}: use 1-64 characters of A-Z, a-z, 0-9, '-' and '_'")]
     InvalidName(String),

@@ -30,8 +30,8 @@ mod pool;
 mod process;
 
 pub use crate::runtime_api::FunctionError;
-pub use config::{FunctionConfig, LOCAL_ACCOUNT_ID};
-pub use error::{ConfigError, InstancePhase, InvokeError};
+pub use config::FunctionConfig;
+pub use error::{FunctionConfigError, InstancePhase, InvokeError};
 pub use instance::{InstanceExit, InstanceStats};
 pub use logs::{
     DiscardLogSink, LogBuffer, LogLine, LogSink, LogStream, StderrLogSink, TracingLogSink,

@@ -13,7 +13,7 @@ use tokio::task::JoinSet;
 use crate::runtime_api::{Invocation, new_uuid};
 
 use super::config::FunctionConfig;
-use super::error::{ConfigError, InvokeError};
+use super::error::{FunctionConfigError, InvokeError};
 use super::instance::{Instance, InstanceExit, InstanceStats, Launcher};
 use super::logs::{LogBuffer, LogSink, TracingLogSink};
 use super::outcome::{InvokeOptions, InvokeOutcome};
@@ -58,7 +58,7 @@ impl std::fmt::Debug for FunctionPool {
 
 impl FunctionPool {
     /// A pool whose function output goes to `tracing` (and is retained, see [`Self::logs`]).
-    pub fn new(config: FunctionConfig) -> Result<Self, ConfigError> {
+    pub fn new(config: FunctionConfig) -> Result<Self, FunctionConfigError> {
         Self::with_log_sink(config, Arc::new(TracingLogSink))
     }
 
@@ -66,12 +66,12 @@ impl FunctionPool {
     pub fn with_log_sink(
         config: FunctionConfig,
         sink: Arc<dyn LogSink>,
-    ) -> Result<Self, ConfigError> {
+    ) -> Result<Self, FunctionConfigError> {
         config.validate()?;
         let arn = config.arn();
         // `validate` restricts every part of the ARN to header-safe ASCII.
         let arn_header = HeaderValue::from_str(&arn)
-            .map_err(|_| ConfigError::InvalidName(config.name.clone()))?;
+            .map_err(|_| FunctionConfigError::InvalidName(config.name.clone()))?;
         let identity = Arc::new(config.identity());
         let logs = Arc::new(LogBuffer::new(config.log_retention_bytes));
         let permits = Arc::new(Semaphore::new(config.max_instances));

@@ -5,7 +5,6 @@
 //! Here every registered extension's `/event/next` stays parked until the instance shuts
 //! down and then receives one `SHUTDOWN` event. `INVOKE` events are not delivered.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -14,6 +13,7 @@ use hyper::body::Incoming;
 use serde::{Deserialize, Serialize};
 
 use super::body::{BodyError, read_limited};
+use super::extension_registry::{NameTaken, RegisteredExtension};
 use super::reply::{self, Body};
 use super::state::{Phase, Shared};
 
@@ -21,34 +21,6 @@ const NAME_HEADER: &str = "lambda-extension-name";
 const ID_HEADER: &str = "lambda-extension-identifier";
 const ACCEPT_FEATURE_HEADER: &str = "lambda-extension-accept-feature";
 const REGISTER_BODY_LIMIT: usize = 64 * 1024;
-
-/// An extension registered with one instance.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegisteredExtension {
-    /// The `Lambda-Extension-Identifier` it was given.
-    pub id: String,
-    /// The `Lambda-Extension-Name` it registered with.
-    pub name: String,
-    /// The events it subscribed to (`INVOKE`, `SHUTDOWN`).
-    pub events: Vec<String>,
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct Extensions {
-    by_id: HashMap<String, Entry>,
-}
-
-#[derive(Debug)]
-struct Entry {
-    extension: RegisteredExtension,
-    shutdown_delivered: bool,
-}
-
-impl Extensions {
-    pub(crate) fn list(&self) -> Vec<RegisteredExtension> {
-        self.by_id.values().map(|e| e.extension.clone()).collect()
-    }
-}
 
 #[derive(Deserialize)]
 struct RegisterRequest {
@@ -120,24 +92,15 @@ pub(crate) async fn register(shared: Arc<Shared>, request: Request<Incoming>) ->
     }
 
     let id = super::ids::new_uuid();
-    {
-        let mut extensions = shared.extensions();
-        if extensions.by_id.values().any(|e| e.extension.name == name) {
-            return forbidden(
-                "Extension.InvalidExtensionState",
-                "Extension with this name already registered",
-            );
-        }
-        extensions.by_id.insert(
-            id.clone(),
-            Entry {
-                extension: RegisteredExtension {
-                    id: id.clone(),
-                    name,
-                    events,
-                },
-                shutdown_delivered: false,
-            },
+    let registered = shared.extensions().register(RegisteredExtension {
+        id: id.clone(),
+        name,
+        events,
+    });
+    if registered == Err(NameTaken) {
+        return forbidden(
+            "Extension.InvalidExtensionState",
+            "Extension with this name already registered",
         );
     }
 
@@ -171,7 +134,7 @@ pub(crate) async fn next_event(shared: Arc<Shared>, request: Request<Incoming>) 
             "Invalid Lambda-Extension-Identifier",
         );
     };
-    if !shared.extensions().by_id.contains_key(&id) {
+    if !shared.extensions().contains(&id) {
         return forbidden(
             "Extension.UnknownExtensionIdentifier",
             format!("Unknown extension {id}"),
@@ -184,11 +147,7 @@ pub(crate) async fn next_event(shared: Arc<Shared>, request: Request<Incoming>) 
         // The server is going away; nothing more will be delivered.
         Err(_) => None,
     };
-    let first_delivery = shared
-        .extensions()
-        .by_id
-        .get_mut(&id)
-        .is_some_and(|entry| !std::mem::replace(&mut entry.shutdown_delivered, true));
+    let first_delivery = shared.extensions().first_shutdown_delivery(&id);
     let Some(event) = event.filter(|_| first_delivery) else {
         // Like the real API after SHUTDOWN: nothing more comes; the instance is about to stop.
         return std::future::pending().await;

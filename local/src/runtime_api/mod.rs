@@ -10,6 +10,7 @@
 //! response completes the future it returned.
 
 mod body;
+mod extension_registry;
 mod extensions;
 mod ids;
 mod invocation;
@@ -26,7 +27,7 @@ use std::time::{Instant, SystemTime};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
-pub use extensions::RegisteredExtension;
+pub use extension_registry::RegisteredExtension;
 pub use ids::{new_trace_id, new_uuid};
 pub use invocation::{
     FunctionError, FunctionIdentity, InvalidHeader, Invocation, InvocationResult,

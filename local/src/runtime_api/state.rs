@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::extensions::Extensions;
+use super::extension_registry::ExtensionRegistry;
 use super::invocation::{FunctionError, FunctionIdentity, Invocation, InvocationResult};
 
 /// An invocation waiting for the runtime's `/next`, with the way back to its caller.
@@ -66,7 +66,7 @@ pub(crate) struct Shared {
     pub(crate) in_flight: Mutex<HashMap<String, oneshot::Sender<InvocationResult>>>,
     pub(crate) phase: watch::Sender<Phase>,
     pub(crate) shutdown: watch::Sender<Option<Shutdown>>,
-    pub(crate) extensions: Mutex<Extensions>,
+    pub(crate) extensions: Mutex<ExtensionRegistry>,
 }
 
 impl Shared {
@@ -80,7 +80,7 @@ impl Shared {
             in_flight: Mutex::new(HashMap::new()),
             phase: watch::Sender::new(Phase::Initializing),
             shutdown: watch::Sender::new(None),
-            extensions: Mutex::new(Extensions::default()),
+            extensions: Mutex::new(ExtensionRegistry::default()),
         }
     }
 
@@ -125,7 +125,7 @@ impl Shared {
         });
     }
 
-    pub(crate) fn extensions(&self) -> std::sync::MutexGuard<'_, Extensions> {
+    pub(crate) fn extensions(&self) -> std::sync::MutexGuard<'_, ExtensionRegistry> {
         self.extensions
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -7,7 +7,9 @@ use std::time::SystemTime;
 use http::request::Parts;
 use lattice_lambda::{AuthType, Identity};
 
-use crate::auth::{AuthPolicy, Caller, CredentialStore, Decision, RequestFacts, authenticate};
+use crate::auth::{
+    AuthPolicy, Caller, CredentialStore, PolicyDecision, PolicyRequest, authenticate,
+};
 
 /// Why a request was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,7 +75,7 @@ pub(crate) fn check(
     let source_vpc_owner = source_vpc_arn
         .as_deref()
         .and_then(|arn| arn.split(':').nth(4));
-    let facts = RequestFacts {
+    let facts = PolicyRequest {
         caller: caller.as_ref(),
         method: parts.method.as_str(),
         path: parts.uri.path(),
@@ -86,15 +88,15 @@ pub(crate) fn check(
         port: service.listener_port,
     };
     match policy.evaluate(&facts) {
-        Decision::Allow { .. } => Ok(identity),
-        Decision::ExplicitDeny { statement } => Err(Denial {
+        PolicyDecision::Allow { .. } => Ok(identity),
+        PolicyDecision::ExplicitDeny { statement } => Err(Denial {
             principal,
             reason: format!(
                 "explicitly denied by the auth policy (statement {})",
                 statement.as_deref().unwrap_or("?")
             ),
         }),
-        Decision::ImplicitDeny => Err(Denial {
+        PolicyDecision::ImplicitDeny => Err(Denial {
             reason: if caller.is_none() {
                 "the request is not signed and the auth policy allows no anonymous access".into()
             } else {
