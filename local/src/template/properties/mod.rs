@@ -10,18 +10,18 @@
 //! (`Port: !Ref PortParameter` is `"8090"`), and a string property may be written as a
 //! number or a boolean.
 
-use std::borrow::Cow;
-use std::fmt;
+mod access;
+mod error;
 
-use serde::de::value::StrDeserializer;
-use serde::de::{
-    self, DeserializeOwned, DeserializeSeed, EnumAccess, IntoDeserializer, MapAccess, SeqAccess,
-    Unexpected, VariantAccess, Visitor,
-};
+use std::borrow::Cow;
+
+use serde::de::{self, DeserializeOwned, IntoDeserializer, Unexpected, Visitor};
 use serde_json::{Map, Value as Json};
 
-use super::error::{EvalError, TemplateError};
+use super::error::TemplateError;
 use super::intrinsics::{Evaluator, is_intrinsic, json_to_string};
+use access::{MapReader, SeqReader, VariantReader};
+use error::{PropertyError, Segment};
 
 /// Where the properties being read sit in the template, for error messages.
 #[derive(Clone, Copy, Debug)]
@@ -56,112 +56,6 @@ pub(crate) fn read<T: DeserializeOwned>(
     T::deserialize(reader.child(&properties)).map_err(|error| error.into_template_error(origin))
 }
 
-/// Why a property could not be read, and where (innermost segment first while it travels
-/// outwards).
-#[derive(Debug)]
-pub(crate) struct PropertyError {
-    path: Vec<Segment>,
-    reason: Reason,
-}
-
-#[derive(Debug)]
-enum Segment {
-    Key(String),
-    Index(usize),
-}
-
-#[derive(Debug)]
-enum Reason {
-    Eval(EvalError),
-    Missing,
-    Invalid(String),
-}
-
-impl PropertyError {
-    fn eval(source: EvalError) -> Self {
-        PropertyError {
-            path: Vec::new(),
-            reason: Reason::Eval(source),
-        }
-    }
-
-    fn within(mut self, segment: Segment) -> Self {
-        self.path.push(segment);
-        self
-    }
-
-    /// The property path, e.g. `Match.HttpMatch.HeaderMatches[0].Name`.
-    fn path(&self) -> String {
-        let mut out = String::new();
-        for segment in self.path.iter().rev() {
-            match segment {
-                Segment::Key(key) => {
-                    if !out.is_empty() {
-                        out.push('.');
-                    }
-                    out.push_str(key);
-                }
-                Segment::Index(index) => out.push_str(&format!("[{index}]")),
-            }
-        }
-        out
-    }
-
-    fn into_template_error(self, origin: Origin<'_>) -> TemplateError {
-        let path = self.path();
-        let (resource, property, location) = match origin {
-            Origin::Resource(id) => (
-                id.to_owned(),
-                path.clone(),
-                format!("Resources.{id}.Properties.{path}"),
-            ),
-            Origin::GlobalFunction => (
-                "Globals".to_owned(),
-                format!("Function.{path}"),
-                format!("Globals.Function.{path}"),
-            ),
-        };
-        match self.reason {
-            Reason::Eval(source) => TemplateError::Eval { location, source },
-            Reason::Missing => TemplateError::MissingProperty { resource, property },
-            Reason::Invalid(message) => TemplateError::InvalidProperty {
-                resource,
-                property,
-                message,
-            },
-        }
-    }
-}
-
-impl fmt::Display for PropertyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = self.path();
-        match &self.reason {
-            Reason::Eval(source) => write!(f, "{path}: {source}"),
-            Reason::Missing => write!(f, "missing property {path}"),
-            Reason::Invalid(message) => write!(f, "property {path}: {message}"),
-        }
-    }
-}
-
-impl std::error::Error for PropertyError {}
-
-impl de::Error for PropertyError {
-    fn custom<T: fmt::Display>(message: T) -> Self {
-        PropertyError {
-            path: Vec::new(),
-            reason: Reason::Invalid(message.to_string()),
-        }
-    }
-
-    fn missing_field(field: &'static str) -> Self {
-        PropertyError {
-            path: vec![Segment::Key(field.to_owned())],
-            reason: Reason::Missing,
-        }
-    }
-}
-
 /// One template value being deserialised. Until `evaluated`, it may hold intrinsic functions
 /// (anywhere below it); an evaluated value is plain JSON.
 struct TemplateValue<'a, 'e, 't> {
@@ -183,6 +77,11 @@ impl<'a, 'e, 't> TemplateValue<'a, 'e, 't> {
             .map_err(PropertyError::eval)
     }
 
+    /// A part of this value; an owned `json` was just evaluated, so nothing below it is.
+    #[expect(
+        clippy::ptr_arg,
+        reason = "whether the Cow is owned tells whether the value was evaluated"
+    )]
     fn child<'b>(&self, json: &'b Cow<'_, Json>) -> TemplateValue<'b, 'e, 't> {
         TemplateValue {
             eval: self.eval,
@@ -325,10 +224,7 @@ impl<'de> de::Deserializer<'de> for TemplateValue<'_, '_, '_> {
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, PropertyError> {
         match self.json {
-            Json::Array(items) => visitor.visit_seq(SeqReader {
-                parent: self,
-                items: items.iter().enumerate(),
-            }),
+            Json::Array(items) => visitor.visit_seq(SeqReader::new(self, items)),
             _ => Err(de::Error::invalid_type(self.unexpected(), &visitor)),
         }
     }
@@ -383,11 +279,7 @@ impl<'de> de::Deserializer<'de> for TemplateValue<'_, '_, '_> {
                     .resolve(value)
                     .map_err(|e| e.within(Segment::Key(name.clone())))?
                     .unwrap_or(Cow::Owned(Json::Null));
-                visitor.visit_enum(VariantReader {
-                    parent: self,
-                    name,
-                    value: resolved,
-                })
+                visitor.visit_enum(VariantReader::new(self, name, resolved))
             }
             _ => Err(de::Error::custom(format!(
                 "expected exactly one of {}",
@@ -411,143 +303,8 @@ impl TemplateValue<'_, '_, '_> {
         visitor: V,
     ) -> Result<V::Value, PropertyError> {
         match self.json {
-            Json::Object(map) => visitor.visit_map(MapReader {
-                parent: self,
-                entries: map.iter(),
-                fields,
-                pending: None,
-            }),
+            Json::Object(map) => visitor.visit_map(MapReader::new(self, map, fields)),
             _ => Err(de::Error::invalid_type(self.unexpected(), &visitor)),
         }
-    }
-}
-
-/// The entries of a mapping, `AWS::NoValue` ones left out.
-struct MapReader<'a, 'e, 't> {
-    parent: TemplateValue<'a, 'e, 't>,
-    entries: serde_json::map::Iter<'a>,
-    /// A struct's field names: other keys are not evaluated at all.
-    fields: Option<&'static [&'static str]>,
-    pending: Option<(&'a String, Cow<'a, Json>)>,
-}
-
-impl<'de, 'a> MapAccess<'de> for MapReader<'a, '_, '_> {
-    type Error = PropertyError;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, PropertyError> {
-        for (key, raw) in self.entries.by_ref() {
-            if self.fields.is_some_and(|f| !f.contains(&key.as_str())) {
-                continue;
-            }
-            let Some(value) = self
-                .parent
-                .resolve(raw)
-                .map_err(|e| e.within(Segment::Key(key.clone())))?
-            else {
-                continue;
-            };
-            self.pending = Some((key, value));
-            let name: StrDeserializer<'_, PropertyError> = key.as_str().into_deserializer();
-            return seed.deserialize(name).map(Some);
-        }
-        Ok(None)
-    }
-
-    fn next_value_seed<S: DeserializeSeed<'de>>(
-        &mut self,
-        seed: S,
-    ) -> Result<S::Value, PropertyError> {
-        let Some((key, value)) = self.pending.take() else {
-            return Err(de::Error::custom("a value was asked for before its key"));
-        };
-        seed.deserialize(self.parent.child(&value))
-            .map_err(|e| e.within(Segment::Key(key.clone())))
-    }
-}
-
-/// The items of a list, `AWS::NoValue` ones left out.
-struct SeqReader<'a, 'e, 't> {
-    parent: TemplateValue<'a, 'e, 't>,
-    items: std::iter::Enumerate<std::slice::Iter<'a, Json>>,
-}
-
-impl<'de> SeqAccess<'de> for SeqReader<'_, '_, '_> {
-    type Error = PropertyError;
-
-    fn next_element_seed<S: DeserializeSeed<'de>>(
-        &mut self,
-        seed: S,
-    ) -> Result<Option<S::Value>, PropertyError> {
-        for (index, raw) in self.items.by_ref() {
-            let within = |e: PropertyError| e.within(Segment::Index(index));
-            let Some(value) = self.parent.resolve(raw).map_err(within)? else {
-                continue;
-            };
-            return seed
-                .deserialize(self.parent.child(&value))
-                .map(Some)
-                .map_err(within);
-        }
-        Ok(None)
-    }
-}
-
-/// A one-key mapping read as an enum variant.
-struct VariantReader<'a, 'e, 't> {
-    parent: TemplateValue<'a, 'e, 't>,
-    name: &'a String,
-    value: Cow<'a, Json>,
-}
-
-impl<'de, 'a, 'e, 't> EnumAccess<'de> for VariantReader<'a, 'e, 't> {
-    type Error = PropertyError;
-    type Variant = Self;
-
-    fn variant_seed<S: DeserializeSeed<'de>>(
-        self,
-        seed: S,
-    ) -> Result<(S::Value, Self), PropertyError> {
-        let name: StrDeserializer<'_, PropertyError> = self.name.as_str().into_deserializer();
-        let variant = seed.deserialize(name)?;
-        Ok((variant, self))
-    }
-}
-
-impl<'de> VariantAccess<'de> for VariantReader<'_, '_, '_> {
-    type Error = PropertyError;
-
-    fn unit_variant(self) -> Result<(), PropertyError> {
-        Ok(())
-    }
-
-    fn newtype_variant_seed<S: DeserializeSeed<'de>>(
-        self,
-        seed: S,
-    ) -> Result<S::Value, PropertyError> {
-        seed.deserialize(self.parent.child(&self.value))
-            .map_err(|e| e.within(Segment::Key(self.name.clone())))
-    }
-
-    fn tuple_variant<V: Visitor<'de>>(
-        self,
-        _len: usize,
-        visitor: V,
-    ) -> Result<V::Value, PropertyError> {
-        de::Deserializer::deserialize_seq(self.parent.child(&self.value), visitor)
-            .map_err(|e| e.within(Segment::Key(self.name.clone())))
-    }
-
-    fn struct_variant<V: Visitor<'de>>(
-        self,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, PropertyError> {
-        self.parent
-            .child(&self.value)
-            .read_map(Some(fields), visitor)
-            .map_err(|e| e.within(Segment::Key(self.name.clone())))
     }
 }
