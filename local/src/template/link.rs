@@ -33,6 +33,20 @@ fn find_service(services: &[Service], identifier: &str) -> Option<usize> {
         .position(|s| identifies(identifier, &s.arn) || s.name == identifier)
 }
 
+/// The service `owner`'s `ServiceIdentifier` names; it must be one of the template's.
+fn owning_service(
+    services: &[Service],
+    identifier: &str,
+    owner: &str,
+) -> Result<usize, TemplateError> {
+    find_service(services, identifier).ok_or_else(|| TemplateError::DanglingReference {
+        resource: owner.to_owned(),
+        property: "ServiceIdentifier".into(),
+        value: identifier.to_owned(),
+        expected: "AWS::VpcLattice::Service",
+    })
+}
+
 /// Attaches `parts` to `services`. Services without an association join a local default
 /// network; a second listener on a service is noted, not served.
 pub(crate) fn attach(
@@ -56,13 +70,7 @@ pub(crate) fn attach(
         }
     }
     for ServiceListener { service, listener } in parts.listeners {
-        let i =
-            find_service(services, &service).ok_or_else(|| TemplateError::DanglingReference {
-                resource: listener.logical_id.clone(),
-                property: "ServiceIdentifier".into(),
-                value: service.clone(),
-                expected: "AWS::VpcLattice::Service",
-            })?;
+        let i = owning_service(services, &service, &listener.logical_id)?;
         match &services[i].listener {
             Some(existing) => notes.push(Note {
                 resource: listener.logical_id.clone(),
@@ -81,13 +89,7 @@ pub(crate) fn attach(
         rule,
     } in parts.rules
     {
-        let i =
-            find_service(services, &service).ok_or_else(|| TemplateError::DanglingReference {
-                resource: rule.name.clone(),
-                property: "ServiceIdentifier".into(),
-                value: service.clone(),
-                expected: "AWS::VpcLattice::Service",
-            })?;
+        let i = owning_service(services, &service, &rule.name)?;
         match &mut services[i].listener {
             Some(served) if identifies(&listener, &served.arn) => served.rules.push(rule),
             _ => {
