@@ -1,10 +1,9 @@
 //! A resource's `Properties` (or `Globals.Function`) -> a typed `serde` struct, evaluating
 //! intrinsic functions on the way.
 //!
-//! Evaluation stays lazy, as CloudFormation's reading by lattice-local always was: serde tells
-//! a struct's deserializer which fields it has, and only those properties are evaluated. A
-//! property lattice-local does not read (a target group's `Config.VpcIdentifier`, say) may
-//! therefore refer to a parameter that was never given.
+//! Evaluation is lazy: serde tells a struct's deserializer which fields it has, and only those
+//! properties are evaluated. A property lattice-local does not read (a target group's
+//! `Config.VpcIdentifier`, say) may therefore refer to a parameter that was never given.
 //!
 //! Scalars are read as CloudFormation passes them: a number may arrive as a string
 //! (`Port: !Ref PortParameter` is `"8090"`), and a string property may be written as a
