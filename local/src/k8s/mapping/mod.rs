@@ -103,11 +103,12 @@ pub struct ManifestTopology {
 impl ManifestTopology {
     /// The target groups (logical ids) built for `backend` (a Service or ServiceImport), e.g. to
     /// give them one upstream.
-    pub fn target_groups_of<'a>(&'a self, backend: &'a ObjectKey) -> impl Iterator<Item = &'a str> {
+    pub fn target_groups_of(&self, backend: &ObjectKey) -> Vec<&str> {
         self.backends
             .iter()
-            .filter(move |(_, b)| b.object == *backend)
+            .filter(|(_, b)| b.object == *backend)
             .map(|(id, _)| id.as_str())
+            .collect()
     }
 }
 

@@ -79,7 +79,7 @@ impl Mapper<'_> {
             let listener_seed = format!("{seed}/{}", listener.name);
             let listener_id = local_id("listener", &listener_seed);
             let mut rules = Vec::new();
-            for (index, (rule, priority)) in self.prioritised_rules(route).into_iter().enumerate() {
+            for (index, rule, priority) in self.prioritised_rules(route) {
                 let rule_name = match &rule.name {
                     Some(name) => format!("{key}/{name}"),
                     None => format!("{key}/rules[{index}]"),
@@ -115,19 +115,20 @@ impl Mapper<'_> {
         }))
     }
 
-    /// Rules with the controller's priorities: `rule-{i}-priority` annotations first, then the
-    /// others in order after the highest annotated one (1, 2, … without annotations).
+    /// Rules (with their index) and the controller's priorities: `rule-{i}-priority` annotations
+    /// first, then the others in order after the highest annotated one (1, 2, … without
+    /// annotations).
     fn prioritised_rules<'r>(
         &mut self,
         route: &'r Located<HttpRoute>,
-    ) -> Vec<(&'r HttpRouteRule, u32)> {
+    ) -> Vec<(usize, &'r HttpRouteRule, u32)> {
         let annotations = &route.object.metadata.annotations;
         let mut annotated = Vec::new();
         let mut plain = Vec::new();
         for (i, rule) in route.object.spec.rules.iter().enumerate() {
             let annotation = format!("{RULE_PRIORITY_PREFIX}{i}-priority");
             match annotations.get(&annotation).map(|v| v.parse::<u32>()) {
-                Some(Ok(priority)) => annotated.push((rule, priority)),
+                Some(Ok(priority)) => annotated.push((i, rule, priority)),
                 // The controller logs invalid values and keeps the position-based priority.
                 Some(Err(_)) => {
                     self.note(
@@ -138,16 +139,17 @@ impl Mapper<'_> {
                             i + 1
                         ),
                     );
-                    annotated.push((rule, u32::try_from(i + 1).unwrap_or(u32::MAX)));
+                    annotated.push((i, rule, u32::try_from(i + 1).unwrap_or(u32::MAX)));
                 }
-                None => plain.push(rule),
+                None => plain.push((i, rule)),
             }
         }
-        let mut next = annotated.iter().map(|(_, p)| *p).max().unwrap_or(0);
-        for rule in plain {
+        let mut next = annotated.iter().map(|(_, _, p)| *p).max().unwrap_or(0);
+        for (i, rule) in plain {
             next = next.saturating_add(1);
-            annotated.push((rule, next));
+            annotated.push((i, rule, next));
         }
+        annotated.sort_by_key(|(i, _, _)| *i);
         annotated
     }
 
