@@ -1,5 +1,6 @@
 //! Why a manifest set was refused: each variant names the file, the document and the field.
 
+use std::fmt;
 use std::path::PathBuf;
 
 use super::meta::{ObjectKey, Source};
@@ -69,28 +70,20 @@ pub enum ManifestError {
         message: String,
     },
     /// A value the schema allows but the controller or Lattice refuses.
-    #[error("{at}: {kind} {object} field {field}: {message}")]
+    #[error("{origin} field {field}: {message}")]
     Invalid {
-        /// Where.
-        at: Source,
-        /// The document's kind.
-        kind: &'static str,
-        /// The object.
-        object: ObjectKey,
+        /// The object and where it is.
+        origin: Box<Origin>,
         /// The field path.
         field: String,
         /// What is wrong, and who refuses it.
         message: String,
     },
     /// A reference to an object that is not in the manifest set.
-    #[error("{at}: {kind} {object} field {field}: {target_kind} {target} is not in the manifests")]
+    #[error("{origin} field {field}: {target_kind} {target} is not in the manifests")]
     Dangling {
-        /// Where.
-        at: Source,
-        /// The referring document's kind.
-        kind: &'static str,
-        /// The referring object.
-        object: ObjectKey,
+        /// The referring object and where it is.
+        origin: Box<Origin>,
         /// The field holding the reference.
         field: String,
         /// The kind referred to.
@@ -99,37 +92,57 @@ pub enum ManifestError {
         target: ObjectKey,
     },
     /// Two documents define the same object.
-    #[error("{at}: {kind} {object} is already defined at {first}")]
+    #[error("{origin} is already defined at {first}")]
     Duplicate {
-        /// Where the second definition is.
-        at: Source,
-        /// The kind.
-        kind: &'static str,
-        /// The object.
-        object: ObjectKey,
+        /// The object and where its second definition is.
+        origin: Box<Origin>,
         /// Where the first definition is.
         first: Source,
     },
     /// A Gateway whose name is not the service network's.
     #[error(
-        "{at}: Gateway {object} field metadata.name: must be the service network's name {expected:?} (the controller maps a Gateway to the network of the same name)"
+        "{origin} field metadata.name: must be the service network's name {expected:?} (the controller maps a Gateway to the network of the same name)"
     )]
     GatewayName {
-        /// Where.
-        at: Source,
-        /// The Gateway.
-        object: ObjectKey,
+        /// The Gateway and where it is.
+        origin: Box<Origin>,
         /// The service network's name.
         expected: String,
     },
     /// An `IAMAuthPolicy` whose policy lattice-local's policy parser refuses.
-    #[error("{at}: IAMAuthPolicy {object} field spec.policy: {source}")]
+    #[error("{origin} field spec.policy: {source}")]
     Policy {
-        /// Where.
-        at: Source,
-        /// The policy object.
-        object: ObjectKey,
+        /// The `IAMAuthPolicy` and where it is.
+        origin: Box<Origin>,
         /// The parser's error.
         source: PolicyError,
     },
+}
+
+/// An object of the manifests and where it is defined (boxed in errors to keep them small).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// The file and document.
+    pub at: Source,
+    /// The kind.
+    pub kind: &'static str,
+    /// The object.
+    pub object: ObjectKey,
+}
+
+impl Origin {
+    /// The object `object` of `kind` defined at `at`.
+    pub fn new(at: &Source, kind: &'static str, object: ObjectKey) -> Box<Origin> {
+        Box::new(Origin {
+            at: at.clone(),
+            kind,
+            object,
+        })
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} {}", self.at, self.kind, self.object)
+    }
 }

@@ -57,7 +57,7 @@ mod workloads;
 mod tests;
 
 pub use check::{CLIENT_ROLE_PLACEHOLDER, CheckOptions};
-pub use error::ManifestError;
+pub use error::{ManifestError, Origin};
 pub use gateway_api::{
     GATEWAY_API_GROUP, GATEWAY_API_VERSION, Gateway, GatewayListener, GatewaySpec, HttpBackendRef,
     HttpHeaderMatch, HttpPathMatch, HttpRoute, HttpRouteMatch, HttpRouteRule, HttpRouteSpec,

@@ -8,7 +8,7 @@ mod routes;
 use std::collections::BTreeMap;
 
 use super::Manifests;
-use super::error::ManifestError;
+use super::error::{ManifestError, Origin};
 use super::gateway_api::LATTICE_GATEWAY_CLASS;
 use super::meta::{Located, Object, ObjectKey};
 use super::workloads::TargetPort;
@@ -57,8 +57,7 @@ impl Manifests {
                 && gateway.object.metadata.name != *expected
             {
                 return Err(ManifestError::GatewayName {
-                    at: gateway.source.clone(),
-                    object: gateway.object.key(),
+                    origin: Origin::new(&gateway.source, "Gateway", gateway.object.key()),
                     expected: expected.clone(),
                 });
             }
@@ -124,9 +123,7 @@ fn duplicates<S>(kind: &'static str, objects: &[Located<Object<S>>]) -> Result<(
     for object in objects {
         if let Some(first) = seen.insert(object.object.key(), object) {
             return Err(ManifestError::Duplicate {
-                at: object.source.clone(),
-                kind,
-                object: object.object.key(),
+                origin: Origin::new(&object.source, kind, object.object.key()),
                 first: first.source.clone(),
             });
         }
@@ -134,16 +131,14 @@ fn duplicates<S>(kind: &'static str, objects: &[Located<Object<S>>]) -> Result<(
     Ok(())
 }
 
-pub(super) fn invalid<S>(
+pub(crate) fn invalid<S>(
     doc: &Located<Object<S>>,
     kind: &'static str,
     field: impl Into<String>,
     message: impl Into<String>,
 ) -> ManifestError {
     ManifestError::Invalid {
-        at: doc.source.clone(),
-        kind,
-        object: doc.object.key(),
+        origin: Origin::new(&doc.source, kind, doc.object.key()),
         field: field.into(),
         message: message.into(),
     }
@@ -157,9 +152,7 @@ pub(super) fn dangling<S>(
     target: ObjectKey,
 ) -> ManifestError {
     ManifestError::Dangling {
-        at: doc.source.clone(),
-        kind,
-        object: doc.object.key(),
+        origin: Origin::new(&doc.source, kind, doc.object.key()),
         field: field.into(),
         target_kind: target_kind.to_owned(),
         target,

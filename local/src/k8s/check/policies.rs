@@ -7,7 +7,7 @@ use serde_json::Value as Json;
 use super::{dangling, invalid};
 use crate::auth::{AuthPolicy, PolicyError, PolicyProblem};
 use crate::k8s::Manifests;
-use crate::k8s::error::ManifestError;
+use crate::k8s::error::{ManifestError, Origin};
 use crate::k8s::gateway_api::GATEWAY_API_GROUP;
 use crate::k8s::meta::Located;
 use crate::k8s::policies::{CONTROLLER_API_GROUP, IamAuthPolicy};
@@ -211,8 +211,7 @@ pub(crate) fn policy_document(
     client_role_arn: &str,
 ) -> Result<(Json, AuthPolicy), ManifestError> {
     let fail = |source| ManifestError::Policy {
-        at: policy.source.clone(),
-        object: policy.object.key(),
+        origin: Origin::new(&policy.source, "IAMAuthPolicy", policy.object.key()),
         source,
     };
     let mut document: Json = serde_json::from_str(&policy.object.spec.policy).map_err(|e| {

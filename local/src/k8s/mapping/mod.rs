@@ -17,7 +17,7 @@ use lattice_lambda::AuthType;
 use serde_json::Value as Json;
 
 use super::Manifests;
-use super::check::{CheckOptions, local_client_role_arn, policy_document};
+use super::check::{CheckOptions, invalid, local_client_role_arn, policy_document};
 use super::error::ManifestError;
 use super::gateway_api::{GATEWAY_API_GROUP, LATTICE_GATEWAY_CLASS};
 use super::meta::ObjectKey;
@@ -164,16 +164,15 @@ impl Manifests {
         for route in &self.http_routes {
             if let Some(service) = mapper.service(route)? {
                 if let Some(other) = services.iter().find(|s: &&Service| s.name == service.name) {
-                    return Err(ManifestError::Invalid {
-                        at: route.source.clone(),
-                        kind: "HTTPRoute",
-                        object: route.object.key(),
-                        field: "metadata.name".into(),
-                        message: format!(
+                    return Err(invalid(
+                        route,
+                        "HTTPRoute",
+                        "metadata.name",
+                        format!(
                             "its Lattice service name {} is already the name of route {}",
                             service.name, other.logical_id
                         ),
-                    });
+                    ));
                 }
                 services.push(service);
             }

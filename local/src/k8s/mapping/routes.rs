@@ -6,6 +6,7 @@ use lattice_lambda::AuthType;
 
 use super::{Mapper, controller_service_name, truncate, valid_service_name};
 use crate::k8s::Manifests;
+use crate::k8s::check::invalid;
 use crate::k8s::error::ManifestError;
 use crate::k8s::gateway_api::{
     Gateway, GatewayListener, HttpRoute, HttpRouteRule, LATTICE_GATEWAY_CLASS,
@@ -44,15 +45,14 @@ impl Mapper<'_> {
             .map(String::as_str);
         let name = controller_service_name(&meta.name, meta.namespace(), name_override);
         if !valid_service_name(&name) {
-            return Err(ManifestError::Invalid {
-                at: route.source.clone(),
-                kind: "HTTPRoute",
-                object: key,
-                field: format!("metadata.annotations.{SERVICE_NAME_OVERRIDE}"),
-                message: format!(
+            return Err(invalid(
+                route,
+                "HTTPRoute",
+                format!("metadata.annotations.{SERVICE_NAME_OVERRIDE}"),
+                format!(
                     "{name:?} is not a Lattice service name (3-40 of a-z, 0-9, -; not starting svc-)"
                 ),
-            });
+            ));
         }
         self.route_notes(route);
         let seed = format!("HTTPRoute/{key}");

@@ -2,6 +2,7 @@
 //! Service's `TargetGroupPolicy`.
 
 use super::{Backend, Mapper};
+use crate::k8s::check::invalid;
 use crate::k8s::error::ManifestError;
 use crate::k8s::gateway_api::HttpRoute;
 use crate::k8s::meta::{Located, ObjectKey};
@@ -38,16 +39,15 @@ impl Mapper<'_> {
             .unwrap_or_else(|| "HTTP".into());
         if let Some(policy) = policy {
             if protocol == "TCP" {
-                return Err(ManifestError::Invalid {
-                    at: policy.source.clone(),
-                    kind: "TargetGroupPolicy",
-                    object: policy.object.key(),
-                    field: "spec.protocol".into(),
-                    message: format!(
+                return Err(invalid(
+                    policy,
+                    "TargetGroupPolicy",
+                    "spec.protocol",
+                    format!(
                         "a TCP target group cannot serve route {}'s HTTP/HTTPS listener",
                         route.object.key()
                     ),
-                });
+                ));
             }
             if policy
                 .object
