@@ -82,13 +82,21 @@ fn read(files: &[(&str, &str)]) -> Result<Manifests, ManifestError> {
 }
 
 fn shop(extra: &[(&str, &str)]) -> Manifests {
-    let mut files = vec![
+    let mut manifests = shop_with_route(ROUTE);
+    for (file, text) in extra {
+        manifests.add_yaml(Path::new(file), text).unwrap();
+    }
+    manifests
+}
+
+/// The gateway and services with `route` in `route.yaml`.
+fn shop_with_route(route: &str) -> Manifests {
+    read(&[
         ("gateway.yaml", GATEWAY),
         ("services.yaml", SERVICES),
-        ("route.yaml", ROUTE),
-    ];
-    files.extend_from_slice(extra);
-    read(&files).unwrap()
+        ("route.yaml", route),
+    ])
+    .unwrap()
 }
 
 fn read_error(text: &str) -> String {
@@ -276,14 +284,9 @@ fn dangling_references_are_named() {
         "{name: inventory-ver1, port: 80",
         "{name: inventory-v1, port: 80",
     );
-    let error = read(&[
-        ("gateway.yaml", GATEWAY),
-        ("services.yaml", SERVICES),
-        ("route.yaml", &missing_service),
-    ])
-    .unwrap()
-    .check(&CheckOptions::default())
-    .unwrap_err();
+    let error = shop_with_route(&missing_service)
+        .check(&CheckOptions::default())
+        .unwrap_err();
     assert_eq!(
         error.to_string(),
         "route.yaml document 1: HTTPRoute shop/inventory field spec.rules[1].backendRefs[0].name: Service shop/inventory-v1 is not in the manifests"
@@ -308,14 +311,9 @@ spec: {targetRef: {group: "", kind: Service, name: nowhere}}
     );
 
     let route = ROUTE.replace("sectionName: https", "sectionName: grpc");
-    let error = read(&[
-        ("gateway.yaml", GATEWAY),
-        ("services.yaml", SERVICES),
-        ("route.yaml", &route),
-    ])
-    .unwrap()
-    .check(&CheckOptions::default())
-    .unwrap_err();
+    let error = shop_with_route(&route)
+        .check(&CheckOptions::default())
+        .unwrap_err();
     assert!(error.to_string().contains("spec.parentRefs[0].sectionName: Gateway default/lattice-lambda-network has no listener \"grpc\""), "{error}");
 }
 
@@ -366,15 +364,10 @@ fn what_the_controller_or_lattice_refuses_is_refused() {
     for (from, to, expected) in cases {
         let route = ROUTE.replace(from, to);
         assert_ne!(route, ROUTE, "{from}");
-        let error = read(&[
-            ("gateway.yaml", GATEWAY),
-            ("services.yaml", SERVICES),
-            ("route.yaml", &route),
-        ])
-        .unwrap()
-        .check(&CheckOptions::default())
-        .unwrap_err()
-        .to_string();
+        let error = shop_with_route(&route)
+            .check(&CheckOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(
             error.starts_with("route.yaml document 1: HTTPRoute shop/inventory field ")
                 && error.contains(expected),
@@ -386,14 +379,9 @@ fn what_the_controller_or_lattice_refuses_is_refused() {
         "        - path: {type: PathPrefix, value: /inventory}",
         "        - path: {type: PathPrefix, value: /inventory}\n        - path: {type: Exact, value: /stock}",
     );
-    let error = read(&[
-        ("gateway.yaml", GATEWAY),
-        ("services.yaml", SERVICES),
-        ("route.yaml", &route),
-    ])
-    .unwrap()
-    .check(&CheckOptions::default())
-    .unwrap_err();
+    let error = shop_with_route(&route)
+        .check(&CheckOptions::default())
+        .unwrap_err();
     assert!(
         error
             .to_string()
@@ -635,14 +623,9 @@ fn rule_priorities_follow_the_controllers_annotations() {
         "metadata: {name: inventory, namespace: shop}",
         "metadata:\n  name: inventory\n  namespace: shop\n  annotations: {application-networking.k8s.aws/rule-1-priority: \"20\"}",
     );
-    let mapped = read(&[
-        ("gateway.yaml", GATEWAY),
-        ("services.yaml", SERVICES),
-        ("route.yaml", &route),
-    ])
-    .unwrap()
-    .to_topology(&MapOptions::new("us-west-2"))
-    .unwrap();
+    let mapped = shop_with_route(&route)
+        .to_topology(&MapOptions::new("us-west-2"))
+        .unwrap();
     let listener = mapped.topology.services[0].listener.as_ref().unwrap();
     let priorities: Vec<_> = listener
         .rules
@@ -678,14 +661,9 @@ fn service_names_follow_the_controller() {
         "metadata: {name: inventory, namespace: shop}",
         "metadata: {name: inventory, namespace: shop, annotations: {application-networking.k8s.aws/service-name-override: svc-bad}}",
     );
-    let error = read(&[
-        ("gateway.yaml", GATEWAY),
-        ("services.yaml", SERVICES),
-        ("route.yaml", &route),
-    ])
-    .unwrap()
-    .to_topology(&MapOptions::new("us-west-2"))
-    .unwrap_err();
+    let error = shop_with_route(&route)
+        .to_topology(&MapOptions::new("us-west-2"))
+        .unwrap_err();
     assert!(
         error
             .to_string()
