@@ -14,6 +14,7 @@ pub mod auth;
 pub mod demo;
 pub mod functions;
 pub mod invoke_api;
+pub mod k8s;
 pub mod model;
 pub mod routing;
 pub mod runtime_api;

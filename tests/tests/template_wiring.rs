@@ -35,9 +35,9 @@ const CLIENT_KNOWN_ENV: [&str; 5] = [
 /// Environment the `provider` binary understands (issue 3); all optional.
 const PROVIDER_KNOWN_ENV: [&str; 3] = ["GREETING", "ALLOWED_PRINCIPALS", "ALLOWED_SOURCE_VPCS"];
 
-/// Values every deployment must supply: parameters without a default, and the URL that the
-/// template's `Rules` demand in the default `EksAppMode=gateway-api`.
-const REQUIRED_PARAMETERS: [(&str, &str); 4] = [
+/// Values every deployment must supply: parameters without a default, and the URL and target
+/// service that the template's `Rules` demand in the default `EksAppMode=gateway-api` with signing.
+const REQUIRED_PARAMETERS: [(&str, &str); 5] = [
     ("VpcId", "vpc-0123456789abcdef0"),
     (
         "SubnetIds",
@@ -48,7 +48,12 @@ const REQUIRED_PARAMETERS: [(&str, &str); 4] = [
         "LatticeServiceUrl",
         "https://eks-app-default-0123456789abcdef.7d67968.vpc-lattice-svcs.us-east-1.on.aws/app",
     ),
+    ("TargetServiceArn", TARGET_SERVICE_ARN),
 ];
+
+/// The controller's `eks-app-default` service, as a deployment passes it.
+const TARGET_SERVICE_ARN: &str =
+    "arn:aws:vpc-lattice:us-east-1:123456789012:service/svc-0123456789abcdef0";
 
 const PSEUDO_ACCOUNT: &str = "123456789012";
 const PSEUDO_REGION: &str = "us-east-1";
@@ -263,6 +268,19 @@ struct Resolver<'a> {
     present: Option<&'a BTreeSet<String>>,
 }
 
+/// SAM creates the execution role `<Function>Role` for an `AWS::Serverless::Function` that names
+/// no `Role`; the function's logical id when `name` is such a role.
+fn sam_generated_role_of<'t>(template: &'t Template, name: &str) -> Option<&'t str> {
+    let function = name.strip_suffix("Role")?;
+    let (logical_id, declared) = template
+        .root
+        .get("Resources")?
+        .as_object()?
+        .get_key_value(function)?;
+    let serverless = declared.get("Type") == Some(&json!("AWS::Serverless::Function"));
+    (serverless && declared.pointer("/Properties/Role").is_none()).then_some(logical_id.as_str())
+}
+
 fn malformed(function: &str, detail: impl fmt::Display) -> TemplateError {
     TemplateError::Malformed {
         function: function.to_string(),
@@ -423,10 +441,13 @@ impl Resolver<'_> {
             "Fn::GetAtt" => {
                 let items = Self::arguments(function, argument, 2)?;
                 let resource = text_of(function, &items[0])?;
-                if !self.is_resource(resource) {
-                    return Err(TemplateError::UnknownName(resource.to_string()));
+                match sam_generated_role_of(self.template, resource) {
+                    Some(owner) => self.require_present(owner, context)?,
+                    None if self.is_resource(resource) => {
+                        self.require_present(resource, context)?;
+                    }
+                    None => return Err(TemplateError::UnknownName(resource.to_string())),
                 }
-                self.require_present(resource, context)?;
                 Ok(Some(json!({ "Fn::GetAtt": items })))
             }
             "Fn::If" => {
@@ -890,8 +911,121 @@ fn wiring_problems(stack: &Stack) -> Vec<String> {
     check_target_groups(stack, &mut problems);
     check_permissions(stack, &mut problems);
     check_client(stack, &mut problems);
+    check_least_privilege(stack, &mut problems);
     check_outputs(stack, &mut problems);
     problems
+}
+
+/// The client may invoke one service, never `service/*`; the VPC association's security group
+/// admits only the ports Lattice listens on for the network's services (the template's listeners
+/// and the Gateway listeners of `k8s/`).
+fn check_least_privilege(stack: &Stack, problems: &mut Vec<String>) {
+    let invoke_resources = stack
+        .resource(CLIENT_FUNCTION)
+        .and_then(|client| client.properties.get("Policies"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|policy| policy.get("Statement").and_then(Value::as_array))
+        .flatten()
+        .filter(|s| s.get("Action") == Some(&json!("vpc-lattice-svcs:Invoke")))
+        .filter_map(|s| s.get("Resource"));
+    for resource in invoke_resources {
+        let one_service = match resource {
+            // The stack's own service: `${EksAppService.Arn}/*`.
+            Value::Object(sub) => sub
+                .get("Fn::Sub")
+                .and_then(Value::as_str)
+                .and_then(|text| text.strip_suffix(".Arn}/*")?.strip_prefix("${"))
+                .and_then(|service| stack.resource(service))
+                .is_some_and(|r| r.kind == "AWS::VpcLattice::Service"),
+            // A given service: `arn:…:service/svc-<17>/*`.
+            Value::String(arn) => arn
+                .strip_suffix("/*")
+                .and_then(|a| a.split_once(":service/"))
+                .is_some_and(|(_, id)| {
+                    id.len() == 21
+                        && id.starts_with("svc-")
+                        && id[4..].bytes().all(|b| b.is_ascii_alphanumeric())
+                }),
+            _ => false,
+        };
+        if !one_service {
+            problems.push(format!(
+                "{CLIENT_FUNCTION} may invoke {resource}, not one service"
+            ));
+        }
+    }
+
+    let mut listener_ports: BTreeSet<i64> = stack
+        .of_kind("AWS::VpcLattice::Listener")
+        .map(|(_, l)| {
+            let protocol = l.properties.get("Protocol").and_then(scalar_text);
+            l.properties
+                .get("Port")
+                .and_then(scalar_text)
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(if protocol.as_deref() == Some("HTTP") {
+                    80
+                } else {
+                    443
+                })
+        })
+        .collect();
+    listener_ports.extend(gateway_listener_ports());
+    for (association, a) in stack.of_kind("AWS::VpcLattice::ServiceNetworkVpcAssociation") {
+        let groups = a
+            .properties
+            .get("SecurityGroupIds")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(refers_to)
+            .filter_map(|g| stack.resource(g).map(|r| (g, r)));
+        for (group, sg) in groups {
+            let rules = sg
+                .properties
+                .get("SecurityGroupIngress")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten();
+            for rule in rules {
+                let port = |key: &str| {
+                    rule.get(key)
+                        .and_then(scalar_text)
+                        .and_then(|p| p.parse::<i64>().ok())
+                };
+                let tcp = rule.get("IpProtocol").and_then(scalar_text).as_deref() == Some("tcp");
+                let admitted = match (port("FromPort"), port("ToPort")) {
+                    (Some(from), Some(to)) if tcp && from <= to && to - from < 65536 => {
+                        (from..=to).all(|p| listener_ports.contains(&p))
+                    }
+                    _ => false,
+                };
+                if !admitted {
+                    problems.push(format!(
+                        "{group} (security group of {association}) admits {} {}-{}, not only listener ports {listener_ports:?}",
+                        describe(rule.get("IpProtocol").unwrap_or(&Value::Null)),
+                        describe(rule.get("FromPort").unwrap_or(&Value::Null)),
+                        describe(rule.get("ToPort").unwrap_or(&Value::Null)),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Ports of the `amazon-vpc-lattice` Gateway listeners in `k8s/` (the EKS-side services' listeners).
+fn gateway_listener_ports() -> Vec<i64> {
+    let manifests =
+        lattice_local::k8s::Manifests::load_dir(&Template::workspace_root().join("k8s"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    manifests
+        .gateways
+        .iter()
+        .filter(|g| g.object.spec.gateway_class_name == lattice_local::k8s::LATTICE_GATEWAY_CLASS)
+        .flat_map(|g| g.object.spec.listeners.iter().map(|l| i64::from(l.port)))
+        .collect()
 }
 
 fn check_functions(stack: &Stack, problems: &mut Vec<String>) {
@@ -1469,6 +1603,11 @@ fn check_outputs(stack: &Stack, problems: &mut Vec<String>) {
             "EksClientFunctionArn",
             json!({ "Fn::GetAtt": [CLIENT_FUNCTION, "Arn"] }),
         ),
+        // What k8s/eks-app-iam-auth-policy.yaml's principal placeholder is filled from.
+        (
+            "EksClientFunctionRoleArn",
+            json!({ "Fn::GetAtt": [format!("{CLIENT_FUNCTION}Role"), "Arn"] }),
+        ),
     ];
     for (name, value) in expected {
         if stack.outputs.get(name) != Some(&value) {
@@ -1918,9 +2057,8 @@ fn client_runs_in_the_vpc_with_its_environment_and_invoke_grant() {
     let statement = &client["Policies"][0]["Statement"][0];
     assert_eq!(
         statement["Resource"],
-        json!(format!(
-            "arn:aws:vpc-lattice:{PSEUDO_REGION}:{PSEUDO_ACCOUNT}:service/*"
-        ))
+        json!(format!("{TARGET_SERVICE_ARN}/*")),
+        "the one service the controller created, never service/*"
     );
     assert!(stack.resource("VpcServiceNetworkAssociation").is_some());
     assert!(
@@ -2048,6 +2186,66 @@ fn gateway_api_mode_requires_a_service_url() {
         stack.failed_rules[0].contains("LatticeServiceUrl"),
         "{:?}",
         stack.failed_rules
+    );
+}
+
+#[test]
+fn gateway_api_mode_with_signing_requires_the_target_service() {
+    let template = load();
+    let stack = evaluate(&template, &[("TargetServiceArn", "")]);
+    assert_eq!(stack.failed_rules.len(), 1, "{:?}", stack.failed_rules);
+    assert!(
+        stack.failed_rules[0].starts_with("ClientNeedsTargetService: TargetServiceArn is required"),
+        "{:?}",
+        stack.failed_rules
+    );
+
+    // Unsigned, the client is granted nothing, so no service is needed.
+    let stack = evaluate(
+        &template,
+        &[("TargetServiceArn", ""), ("LatticeSigning", "none")],
+    );
+    assert!(stack.failed_rules.is_empty(), "{:?}", stack.failed_rules);
+    assert_eq!(
+        stack.resource(CLIENT_FUNCTION).expect("client").properties["Policies"],
+        json!([])
+    );
+
+    // In template mode the grant is the stack's own eks-app service.
+    let stack = evaluate(
+        &template,
+        &[
+            ("TargetServiceArn", ""),
+            ("EksAppMode", "template"),
+            ("LatticeServiceUrl", ""),
+        ],
+    );
+    assert!(stack.failed_rules.is_empty(), "{:?}", stack.failed_rules);
+    assert!(
+        wiring_problems(&stack).is_empty(),
+        "{:?}",
+        wiring_problems(&stack)
+    );
+}
+
+#[test]
+fn the_vpc_association_admits_https_only_like_every_listener() {
+    let stack = evaluate(&load(), &[]);
+    let ingress = &stack
+        .resource("VpcAssociationSecurityGroup")
+        .expect("security group")
+        .properties["SecurityGroupIngress"];
+    let ports: Vec<_> = ingress
+        .as_array()
+        .expect("rules")
+        .iter()
+        .map(|r| (r["FromPort"].clone(), r["ToPort"].clone()))
+        .collect();
+    assert_eq!(ports, [(json!(443), json!(443))]);
+    assert_eq!(
+        gateway_listener_ports(),
+        [443],
+        "k8s/gateway.yaml listens on 443 only"
     );
 }
 
@@ -2288,4 +2486,70 @@ Resources:
         Stack::evaluate(&template, &[("Nope", "x")]),
         Err(TemplateError::UnknownName(_))
     ));
+}
+
+#[test]
+fn an_invoke_grant_on_every_service_is_reported() {
+    let problems = problems_after(
+        |t| {
+            *t.at_mut(
+                "/Resources/EksClientFunction/Properties/Policies/0/Fn::If/1/Statement/0/Resource/Fn::If/2",
+            ) = json!({ "Fn::Sub": "arn:${AWS::Partition}:vpc-lattice:${AWS::Region}:${AWS::AccountId}:service/*" });
+        },
+        &[],
+    );
+    assert_reported(
+        &problems,
+        "EksClientFunction may invoke \"arn:aws:vpc-lattice:us-east-1:123456789012:service/*\", not one service",
+    );
+    let problems = problems_after(
+        |t| {
+            *t.at_mut(
+                "/Resources/EksClientFunction/Properties/Policies/0/Fn::If/1/Statement/0/Resource/Fn::If/2",
+            ) = json!("*");
+        },
+        &[],
+    );
+    assert_reported(
+        &problems,
+        "EksClientFunction may invoke \"*\", not one service",
+    );
+}
+
+#[test]
+fn a_vpc_association_port_no_listener_uses_is_reported() {
+    let add_ingress = |rule: Value| {
+        move |t: &mut Template| {
+            t.at_mut("/Resources/VpcAssociationSecurityGroup/Properties/SecurityGroupIngress")
+                .as_array_mut()
+                .expect("ingress rules")
+                .push(rule);
+        }
+    };
+    let http = json!({ "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIp": { "Ref": "VpcCidr" } });
+    assert_reported(
+        &problems_after(add_ingress(http), &[]),
+        "VpcAssociationSecurityGroup (security group of VpcServiceNetworkAssociation) admits \"tcp\" 80-80, not only listener ports {443}",
+    );
+    let everything = json!({ "IpProtocol": "-1", "CidrIp": { "Ref": "VpcCidr" } });
+    assert_reported(
+        &problems_after(add_ingress(everything), &[]),
+        "admits \"-1\" null-null",
+    );
+}
+
+#[test]
+fn the_role_output_needs_the_role_sam_generates() {
+    // With its own Role, SAM creates no EksClientFunctionRole and the output refers to nothing.
+    let mut template = load();
+    template
+        .at_mut("/Resources/EksClientFunction/Properties")
+        .as_object_mut()
+        .expect("properties")
+        .insert("Role".into(), json!("arn:aws:iam::123456789012:role/own"));
+    match Stack::evaluate(&template, &REQUIRED_PARAMETERS) {
+        Err(TemplateError::UnknownName(name)) => assert_eq!(name, "EksClientFunctionRole"),
+        Err(e) => panic!("unexpected error {e}"),
+        Ok(_) => panic!("a GetAtt to a role SAM does not create was accepted"),
+    }
 }
