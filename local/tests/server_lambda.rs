@@ -12,8 +12,8 @@ use common::{REGION, fixture_binary, get, reported_header, send, test_function_b
 use http::StatusCode;
 use lattice_local::access_log::AccessLog;
 use lattice_local::auth::CredentialStore;
+use lattice_local::dataplane::DataPlaneOptions;
 use lattice_local::functions::DiscardLogSink;
-use lattice_local::server::ServerOptions;
 use lattice_local::template::{LoadOptions, Topology};
 use lattice_local::up::{Stack, StackOptions};
 
@@ -84,10 +84,10 @@ async fn start() -> Running {
     let topology = Topology::from_yaml(TEMPLATE, &LoadOptions::new(REGION)).expect("template");
     let store = Arc::new(CredentialStore::from_entries(Vec::new()).unwrap());
     let log = AccessLog::memory();
-    let mut server = ServerOptions::new(REGION, store);
-    server.access_log = log.clone();
-    server.source_vpc_arn = Some("arn:aws:ec2:us-west-2:000000000000:vpc/vpc-0caller".into());
-    let mut options = StackOptions::new(server);
+    let mut data_plane = DataPlaneOptions::new(REGION, store);
+    data_plane.access_log = log.clone();
+    data_plane.source_vpc_arn = Some("arn:aws:ec2:us-west-2:000000000000:vpc/vpc-0caller".into());
+    let mut options = StackOptions::new(data_plane);
     options.max_instances = 2;
     options.log_sink = Arc::new(DiscardLogSink);
     let stack = Stack::start(&topology, options, move |name| -> PathBuf {
@@ -99,7 +99,7 @@ async fn start() -> Running {
     })
     .await
     .expect("stack");
-    let addr = stack.server.endpoint("api").unwrap().addr;
+    let addr = stack.data_plane.endpoint("api").unwrap().addr;
     Running {
         stack,
         addr,

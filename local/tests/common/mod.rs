@@ -283,3 +283,8 @@ impl Signer<'_> {
 pub fn reported_header<'a>(report: &'a Value, name: &str) -> Option<&'a str> {
     report["headers"][name][0].as_str()
 }
+
+/// An access-log field as the log line writes it (`-` when absent).
+pub fn logged(value: &Option<std::sync::Arc<str>>) -> String {
+    value.as_deref().unwrap_or("-").to_owned()
+}
