@@ -225,3 +225,51 @@ async fn a_response_that_is_not_a_lattice_response_gives_502() {
     );
     drop(running.stack);
 }
+
+#[tokio::test]
+async fn an_event_over_the_lambda_limit_is_refused_with_413_naming_the_limit() {
+    let running = start().await;
+    // 5 MB of binary: under the 6 MB body limit, but base64 in the event makes it 6.7 MB.
+    let body = vec![0xffu8; 5_000_000];
+    let request = http::Request::post(format!("http://{}/upload", running.addr))
+        .header("host", "api")
+        .header("content-type", "application/octet-stream")
+        .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+        .unwrap();
+    let reply = send(request).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        reply.text()
+    );
+    let text = reply.text();
+    assert!(text.contains("6291456-byte Lambda invoke limit"), "{text}");
+    assert!(text.contains("base64"), "{text}");
+    // A body over the limit itself is refused before any event is built.
+    let request = http::Request::post(format!("http://{}/upload", running.addr))
+        .header("host", "api")
+        .body(http_body_util::Full::new(bytes::Bytes::from(vec![
+            b'x';
+            6 * 1024 * 1024
+                + 1
+        ])))
+        .unwrap();
+    let reply = send(request).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        reply.text()
+    );
+    let reasons: Vec<&str> = running
+        .log
+        .records()
+        .iter()
+        .map(|r| r.reason.unwrap_or("-"))
+        .collect();
+    assert_eq!(reasons, ["event-too-large", "body-too-large"]);
+    // The function never ran: no instance was started for a refused event.
+    let pool = running.stack.pool("Fixture").expect("fixture pool");
+    assert!(pool.instances().is_empty(), "{:?}", pool.instances());
+}
