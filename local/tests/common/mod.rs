@@ -283,3 +283,37 @@ impl Signer<'_> {
 pub fn reported_header<'a>(report: &'a Value, name: &str) -> Option<&'a str> {
     report["headers"][name][0].as_str()
 }
+
+/// An access-log field as the log line writes it (`-` when absent).
+pub fn logged(value: &Option<std::sync::Arc<str>>) -> String {
+    value.as_deref().unwrap_or("-").to_owned()
+}
+
+/// Sends `request` (a whole HTTP/1.1 request, `Connection: close`) over a fresh connection and
+/// returns the raw response: for requests a client library would normalise (header case,
+/// repeated headers, paths).
+pub async fn raw_request(addr: SocketAddr, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut response))
+        .await
+        .expect("response within 30 s")
+        .expect("read");
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+/// The status code of a raw response.
+pub fn raw_status(response: &str) -> u16 {
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP response: {response:?}"))
+}
+
+/// The body of a raw response (everything after the head).
+pub fn raw_body(response: &str) -> &str {
+    response.split_once("\r\n\r\n").map_or("", |(_, body)| body)
+}
