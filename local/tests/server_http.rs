@@ -110,6 +110,11 @@ impl Running {
 }
 
 async fn start(parameters: &[(&str, &str)]) -> Running {
+    start_on_threads(parameters, 0).await
+}
+
+/// `threads`: the data plane's own worker threads (0: the test's runtime).
+async fn start_on_threads(parameters: &[(&str, &str)], threads: usize) -> Running {
     let mut load = LoadOptions::new(REGION);
     for (k, v) in parameters {
         load = load.with_parameter(*k, *v);
@@ -121,6 +126,7 @@ async fn start(parameters: &[(&str, &str)]) -> Running {
     let log = AccessLog::memory();
     let mut data_plane = DataPlaneOptions::new(REGION, store);
     data_plane.access_log = log.clone();
+    data_plane.threads = threads;
     data_plane.source_vpc_arn = Some("arn:aws:ec2:us-west-2:000000000000:vpc/vpc-0test".into());
     let mut options = StackOptions::new(data_plane);
     options.upstreams = BTreeMap::from([
@@ -355,7 +361,8 @@ async fn a_group_without_upstream_answers_503_and_a_dead_upstream_502() {
 
 #[tokio::test]
 async fn upstream_connections_are_reused_and_large_bodies_stream_through() {
-    let running = start(&[]).await;
+    // On worker threads: a client connection stays on one thread, and so does its upstream pool.
+    let running = start_on_threads(&[], 2).await;
     let shop = running.shop();
     let mut peers = Vec::new();
     for _ in 0..5 {

@@ -40,7 +40,7 @@ pub use path::{PathProblem, check_canonical_path};
 pub use rejection::Rejection;
 
 use self::admit::Admit;
-use self::directory::Directory;
+use self::directory::{Directory, ServicePlane};
 use self::forward::Forward;
 use self::path::CanonicalPath;
 use self::record::RecordService;
@@ -50,7 +50,9 @@ use self::step::StepLayer;
 use crate::access_log::AccessLog;
 use crate::auth::{CredentialStore, PolicyError};
 use crate::net::limits::{DATA_PLANE_MAX_CONNECTIONS, IDLE_TIMEOUT, UPSTREAM_TIMEOUT};
-use crate::net::{ConnectionLimit, ServeOptions, ServerTask, serve};
+use crate::net::{
+    Connection, ConnectionLimit, ServeOptions, ServerTask, WorkerThreads, serve, serve_on,
+};
 use crate::targets::Target;
 use crate::template::{LOCAL_DOMAIN, Topology};
 
@@ -73,6 +75,9 @@ pub enum DataPlaneError {
         /// What is wrong with the policy.
         source: PolicyError,
     },
+    /// The worker threads could not start, or a listener could not be handed to them.
+    #[error("cannot start the data plane's worker threads: {0}")]
+    Threads(std::io::Error),
     /// `--service-port` named a service the template does not create.
     #[error("--service-port names unknown service {0:?}")]
     UnknownService(String),
@@ -101,10 +106,14 @@ pub struct DataPlaneOptions {
     pub upstream_timeout: Duration,
     /// Connections open at once, over every port.
     pub max_connections: usize,
+    /// Threads of its own, each serving every port with a single-threaded runtime (see
+    /// [`WorkerThreads`]); 0 serves on the runtime that calls [`BoundDataPlane::serve`].
+    pub threads: usize,
 }
 
 impl DataPlaneOptions {
-    /// Loopback, free ports, no access log, the limits of [`crate::net::limits`].
+    /// Loopback, free ports, no access log, the limits of [`crate::net::limits`], served on the
+    /// caller's runtime.
     pub fn new(region: impl Into<String>, credentials: Arc<CredentialStore>) -> Self {
         DataPlaneOptions {
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -117,6 +126,7 @@ impl DataPlaneOptions {
             header_read_timeout: IDLE_TIMEOUT,
             upstream_timeout: UPSTREAM_TIMEOUT,
             max_connections: DATA_PLANE_MAX_CONNECTIONS,
+            threads: 0,
         }
     }
 }
@@ -144,7 +154,9 @@ impl ServiceEndpoint {
 pub struct DataPlane {
     host_addr: SocketAddr,
     endpoints: Vec<ServiceEndpoint>,
+    // Dropped in this order: the accept loops, then the threads that ran them.
     _servers: Vec<ServerTask>,
+    _threads: Option<WorkerThreads>,
 }
 
 impl DataPlane {
@@ -243,29 +255,62 @@ impl BoundDataPlane {
             header_read_timeout: options.header_read_timeout,
             connections: ConnectionLimit::new(options.max_connections),
         };
-        let listen = |listener, port_service: Option<Arc<_>>| {
+        // What each accept loop serves: the stack, as one connection on one port sees it.
+        let make_service = |port_service: Option<Arc<ServicePlane>>| {
             let stack = stack.clone();
             let log = options.access_log.clone();
-            serve(listener, serve_options.clone(), move |connection| {
+            move |connection: Connection| {
                 RecordService::new(
                     stack.clone(),
                     port_service.clone(),
                     connection.peer,
                     log.clone(),
                 )
-            })
+            }
         };
         let (host_listener, host_addr) = self.host;
-        let mut servers = vec![listen(host_listener, None)];
+        let mut listeners = vec![(host_listener, None)];
         let mut endpoints = Vec::new();
         for ((listener, endpoint), service) in self.services.into_iter().zip(&directory.services) {
-            servers.push(listen(listener, Some(Arc::clone(service))));
+            listeners.push((listener, Some(Arc::clone(service))));
             endpoints.push(endpoint);
         }
+        let mut servers = Vec::new();
+        let threads = if options.threads == 0 {
+            for (listener, port_service) in listeners {
+                servers.push(serve(
+                    listener,
+                    serve_options.clone(),
+                    make_service(port_service),
+                ));
+            }
+            None
+        } else {
+            let threads = WorkerThreads::start("data-plane", options.threads)
+                .map_err(DataPlaneError::Threads)?;
+            for (listener, port_service) in listeners {
+                // Every thread accepts on the same socket: a connection stays on the thread
+                // that accepted it.
+                let listener = listener.into_std().map_err(DataPlaneError::Threads)?;
+                for handle in threads.handles() {
+                    let shared = listener.try_clone().map_err(DataPlaneError::Threads)?;
+                    let server = serve_on(
+                        handle,
+                        shared,
+                        serve_options.clone(),
+                        make_service(port_service.clone()),
+                    )
+                    .map_err(DataPlaneError::Threads)?;
+                    servers.push(server);
+                }
+            }
+            Some(threads)
+        };
         Ok(DataPlane {
             host_addr,
             endpoints,
             _servers: servers,
+            _threads: threads,
         })
     }
 }

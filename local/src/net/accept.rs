@@ -15,6 +15,7 @@ use hyper::body::{Body, Incoming};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Handle;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt as _;
@@ -93,6 +94,37 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     ServerTask(tokio::spawn(accept_loop(listener, options, make_service)))
+}
+
+/// [`serve`] on the runtime of `handle` (a worker thread's), from any thread. `listener` is a
+/// non-blocking standard listener, e.g. one `try_clone` of a listener several threads share.
+pub fn serve_on<M, S, B>(
+    handle: &Handle,
+    listener: std::net::TcpListener,
+    options: ServeOptions,
+    make_service: M,
+) -> io::Result<ServerTask>
+where
+    M: Fn(Connection) -> S + Send + 'static,
+    S: tower::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    // Registers the socket with that runtime's I/O driver, not the caller's.
+    let listener = {
+        let _entered = handle.enter();
+        TcpListener::from_std(listener)?
+    };
+    Ok(ServerTask(handle.spawn(accept_loop(
+        listener,
+        options,
+        make_service,
+    ))))
 }
 
 async fn accept_loop<M, S, B>(listener: TcpListener, options: ServeOptions, make_service: M)

@@ -5,11 +5,14 @@
 //!   connection cap and `TCP_NODELAY`;
 //! - [`body`]: one size- and time-limited body reader;
 //! - [`limits`]: every number that bounds them, defined once;
-//! - [`host`]: what a `Host` or `Origin` names, and the checks of the loopback-only APIs.
+//! - [`host`]: what a `Host` or `Origin` names, and the checks of the loopback-only APIs;
+//! - [`workers`]: one single-threaded runtime per core, for the data plane.
 
 pub mod accept;
 pub mod body;
 pub mod host;
 pub mod limits;
+pub mod workers;
 
-pub use accept::{Connection, ConnectionLimit, ServeOptions, ServerTask, serve};
+pub use accept::{Connection, ConnectionLimit, ServeOptions, ServerTask, serve, serve_on};
+pub use workers::WorkerThreads;

@@ -126,6 +126,8 @@ pub async fn start(options: UpOptions) -> Result<Up, UpError> {
     data_plane.service_ports = options.service_ports.clone();
     data_plane.source_vpc_arn = options.source_vpc_arn.clone();
     data_plane.access_log = access_log;
+    // One single-threaded runtime per core for the data plane (see `net::workers`).
+    data_plane.threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut stack_options = StackOptions::new(data_plane);
     stack_options.upstreams = options.upstreams.clone();
     stack_options.max_instances = options.max_instances;
