@@ -37,6 +37,25 @@ struct PreparedRequest {
 }
 
 impl LatticeClient {
+    /// Refuses a destination this client must not send to: a signed request to an `http://`
+    /// URL that the environment's `HTTP_PROXY`/`ALL_PROXY` (minus `NO_PROXY`) routes through
+    /// a proxy, which would read the signature and session token in clear. [`send`](Self::send)
+    /// checks every request; call it at init to fail early on a configured URL.
+    pub fn check_destination(&self, url: &Url) -> Result<(), ClientError> {
+        if self.signer.is_none() || url.scheme() != "http" {
+            return Ok(());
+        }
+        let Ok(uri) = url.as_str().parse::<http::Uri>() else {
+            return Ok(()); // `send` refuses such a URL with its own error
+        };
+        if self.proxy.proxies(&uri) {
+            return Err(ClientError::SignedPlainHttpThroughProxy {
+                host: host_label(url)?,
+            });
+        }
+        Ok(())
+    }
+
     /// Sends `request`, retrying where safe, and reads the whole response.
     ///
     /// Any HTTP status is a response; only transport failures, timeouts and the deadline are
@@ -48,14 +67,7 @@ impl LatticeClient {
     ) -> Result<ServiceResponse, ClientError> {
         let prepared = prepare(request, context)?;
         let host = prepared.host.as_str();
-        if self.signer.is_some()
-            && prepared.url.scheme() == "http"
-            && self.proxy.proxies(&prepared.uri)
-        {
-            return Err(ClientError::SignedPlainHttpThroughProxy {
-                host: host.to_owned(),
-            });
-        }
+        self.check_destination(&prepared.url)?;
         let budget = Budget::new(context.deadline, self.retry.deadline_margin);
         let max_attempts = if is_idempotent(&prepared.method) {
             self.retry.max_retries.saturating_add(1)
