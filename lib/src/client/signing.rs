@@ -174,6 +174,8 @@ pub struct RequestSigner {
     /// The session token cannot be a header value (a line break, say): every signature
     /// would fail, so it is found once, here, and reported by name.
     token_unsendable: bool,
+    /// Lattice's settings (unsigned payload, [`UNSIGNED_HEADERS`]), built once.
+    settings: SigningSettings,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -200,11 +202,16 @@ impl RequestSigner {
             .inner
             .session_token()
             .is_some_and(|token| HeaderValue::from_str(token).is_err());
+        let mut settings = SigningSettings::default();
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        settings.excluded_headers =
+            Some(UNSIGNED_HEADERS.iter().map(|h| Cow::Borrowed(*h)).collect());
         RequestSigner {
             algorithm,
             identity: credentials.inner.into(),
             scope,
             token_unsendable,
+            settings,
         }
     }
 
@@ -259,10 +266,7 @@ impl RequestSigner {
             return Err(SigningError::NoHost);
         }
 
-        let mut settings = SigningSettings::default();
-        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-        settings.excluded_headers =
-            Some(UNSIGNED_HEADERS.iter().map(|h| Cow::Borrowed(*h)).collect());
+        let settings = self.settings.clone();
 
         // Unsigned headers are not handed over at all: aws-sigv4 would only drop them, and
         // its TRACE log prints the request it was given.
