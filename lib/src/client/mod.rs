@@ -6,8 +6,13 @@
 //! - **Signing**: [`SigningMode::SigV4`] / [`SigningMode::SigV4a`] (feature `sigv4a`) with
 //!   service `vpc-lattice-svcs` and `x-amz-content-sha256: UNSIGNED-PAYLOAD`. The request is
 //!   signed after every header it will carry is set, and re-signed on each retry.
+//!   Signing is `aws_sigv4::http_request::sign`'s ([`RequestSigner`]).
 //! - **Redirects** are not followed: a `3xx` is returned as is, so a signature never travels
-//!   to another host.
+//!   to another host. Nor is a signed `http://` request sent through an HTTP proxy
+//!   (`HTTP_PROXY`/`ALL_PROXY` minus `NO_PROXY`), which would read it in clear
+//!   ([`LatticeClient::check_destination`]).
+//! - **Paths** given by callers ([`join_path`]) stay below the service URL's path: `..`
+//!   (also encoded), absolute URLs and `//host` are refused ([`PathRefusal`]).
 //! - **Retries**: only idempotent methods (GET, HEAD, OPTIONS, PUT, DELETE), on transport
 //!   failures and `502/503/504`, with jittered exponential backoff, bounded by a retry count and
 //!   by the invocation deadline ([`CallContext`]) minus a margin. Each attempt's timeout is
@@ -29,6 +34,7 @@
 //! # Ok(())
 //! # }
 //! ```
+
 mod builder;
 mod config;
 mod defaults;

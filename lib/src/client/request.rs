@@ -197,7 +197,7 @@ mod deadline_tests {
 /// What the upstream answered.
 #[derive(Debug, Clone)]
 pub struct ServiceResponse {
-    /// HTTP status (error statuses are answers too, not [`ClientError`]s).
+    /// HTTP status (error statuses are answers too, not [`ClientError`](super::ClientError)s).
     pub status: StatusCode,
     /// Response headers.
     pub headers: HeaderMap,
