@@ -25,12 +25,38 @@ pub struct Wrk {
     pub p99_ms: f64,
 }
 
-/// A child process killed when dropped.
-struct Child(tokio::process::Child);
+/// A child process and the signal that stops it cleanly: nginx's master stops its workers on
+/// `SIGTERM` (`SIGKILL` would orphan them); lattice-local stops its functions on `SIGINT`.
+struct Child {
+    process: tokio::process::Child,
+    signal: libc::c_int,
+}
+
+impl Child {
+    fn signal(&self) {
+        if let Some(pid) = self
+            .process
+            .id()
+            .and_then(|pid| libc::pid_t::try_from(pid).ok())
+        {
+            // SAFETY: `kill` touches no memory of ours; `pid` is our own child.
+            unsafe { libc::kill(pid, self.signal) };
+        }
+    }
+
+    /// Signals it and waits a little for it to exit.
+    async fn stop(mut self) {
+        self.signal();
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.process.wait()).await;
+    }
+}
 
 impl Drop for Child {
     fn drop(&mut self) {
-        let _ = self.0.start_kill();
+        // On an early return (a failed `wrk`), still stop it cleanly; a no-op once it exited.
+        if matches!(self.process.try_wait(), Ok(None)) {
+            self.signal();
+        }
     }
 }
 
@@ -162,19 +188,20 @@ pub async fn compare(
     let (nginx_port, eks_port, foo_port) = (free_port()?, free_port()?, free_port()?);
     let config = dir.join("nginx.conf");
     std::fs::write(&config, nginx_config(&dir, nginx_port, upstream))?;
-    let _nginx = Child(
-        tokio::process::Command::new("nginx")
+    let nginx_process = Child {
+        signal: libc::SIGTERM,
+        process: tokio::process::Command::new("nginx")
             .arg("-c")
             .arg(&config)
             .arg("-p")
             .arg(&dir)
             .args(["-g", "daemon off;"])
-            .kill_on_drop(true)
             .spawn()?,
-    );
+    };
     let access_log = std::fs::File::create(dir.join("lattice-local.log"))?;
-    let _lattice = Child(
-        tokio::process::Command::new(workspace.binary("lattice-local"))
+    let lattice_process = Child {
+        signal: libc::SIGINT,
+        process: tokio::process::Command::new(workspace.binary("lattice-local"))
             .args(["up", "--no-build", "--port", "0", "--invoke-port", "0"])
             .arg("--template")
             .arg(workspace.template())
@@ -188,9 +215,8 @@ pub async fn compare(
             .arg(format!("foo-service={foo_port}"))
             .stdout(Stdio::from(access_log))
             .stderr(Stdio::null())
-            .kill_on_drop(true)
             .spawn()?,
-    );
+    };
     wait_for_port(nginx_port).await?;
     wait_for_port(eks_port).await?;
     let lattice = format!("http://127.0.0.1:{eks_port}/app");
@@ -208,6 +234,8 @@ pub async fn compare(
         runs[3].push(wrk(&nginx, 1, seconds).await?);
         runs[4].push(wrk(&lambda, 16, seconds).await?);
     }
+    lattice_process.stop().await;
+    nginx_process.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(Some(Comparison {
         lattice_16: median(&runs[0]),

@@ -60,6 +60,43 @@ impl ServeOptions {
     }
 }
 
+/// What a server serves on each connection: a cheaply cloned `tower` service of HTTP requests
+/// that never fails (errors are responses) and whose futures may move between threads.
+pub trait HttpService<B>:
+    tower::Service<
+        Request<Incoming>,
+        Response = Response<B>,
+        Error = Infallible,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<T, B> HttpService<B> for T where
+    T: tower::Service<
+            Request<Incoming>,
+            Response = Response<B>,
+            Error = Infallible,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + 'static
+{
+}
+
+/// A response body hyper can send from any thread.
+pub trait SendableBody:
+    Body<Data: Send, Error: Into<Box<dyn std::error::Error + Send + Sync>>> + Send + 'static
+{
+}
+
+impl<T> SendableBody for T where
+    T: Body<Data: Send, Error: Into<Box<dyn std::error::Error + Send + Sync>>> + Send + 'static
+{
+}
+
 /// The two ends of an accepted connection, for services that need them (`x-forwarded-for`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Connection {
@@ -85,14 +122,8 @@ impl Drop for ServerTask {
 pub fn serve<M, S, B>(listener: TcpListener, options: ServeOptions, make_service: M) -> ServerTask
 where
     M: Fn(Connection) -> S + Send + 'static,
-    S: tower::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    S: HttpService<B>,
+    B: SendableBody,
 {
     ServerTask(tokio::spawn(accept_loop_on(
         listener,
@@ -113,14 +144,8 @@ pub fn serve_spread<M, S, B>(
 ) -> ServerTask
 where
     M: Fn(Connection) -> S + Send + 'static,
-    S: tower::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    S: HttpService<B>,
+    B: SendableBody,
 {
     let handles = threads.handles().cloned().collect();
     ServerTask(tokio::spawn(accept_loop_on(
@@ -140,14 +165,8 @@ async fn accept_loop_on<M, S, B>(
     threads: Vec<Handle>,
 ) where
     M: Fn(Connection) -> S + Send + 'static,
-    S: tower::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    S: HttpService<B>,
+    B: SendableBody,
 {
     // Connections are tasks of this set: aborting the loop (dropping the `ServerTask`) drops
     // them too, and with them the last references to what they serve.
