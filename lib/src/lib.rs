@@ -6,13 +6,12 @@ mod body;
 pub mod content;
 mod event;
 mod identity;
-#[cfg(feature = "runtime")]
-mod init_error;
 mod query;
 mod request;
 pub mod response;
 #[cfg(feature = "runtime")]
 mod runtime;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 #[cfg(feature = "client")]
@@ -29,11 +28,14 @@ pub use request::RequestExt;
 pub use response::{LatticeResponse, ResponseError};
 
 #[cfg(feature = "runtime")]
-pub use init_error::{InitErrorReportFailed, report_init_error};
-#[cfg(feature = "runtime")]
 pub use lambda_runtime;
 #[cfg(feature = "runtime")]
-pub use runtime::{LatticeService, init_tracing, run};
+pub use runtime::{
+    InitErrorReportFailed, LatticeFuture, LatticeService, init_tracing, report_init_error, run,
+    runtime,
+};
+#[cfg(feature = "concurrency-tokio")]
+pub use runtime::{run_concurrent, runtime_concurrent};
 #[cfg(feature = "runtime")]
 pub use tower::service_fn;
 
