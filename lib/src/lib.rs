@@ -2,6 +2,8 @@
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 
+#[cfg(feature = "runtime")]
+pub mod access;
 mod body;
 pub mod content;
 mod event;

@@ -357,9 +357,25 @@ async fn allowed_principals_exact_and_prefix() {
     assert_eq!(allowed.status(), 200);
     let other_principal = invoke_http(&function, &sample("v2-roles-anywhere.json")).await;
     assert_eq!(other_principal.status(), 403);
-    assert_eq!(json_body(&other_principal), json!({"message": "Forbidden"}));
+    assert_eq!(
+        json_body(&other_principal),
+        json!({
+            "message": "Forbidden",
+            "reason": "the caller's principal is not in the allow-list",
+            "code": "principal_not_allowed",
+        })
+    );
+    // The issue's trap: a role whose name only starts with the allowed role's name.
+    let lookalike = EventBuilder::get("/")
+        .iam_principal("arn:aws:sts::123456789012:assumed-role/eks-app-role-admin/s")
+        .build_v2();
+    assert_eq!(
+        http_response(function.invoke(&lookalike).await).status(),
+        403
+    );
     let anonymous = invoke_http(&function, &sample("v2-get.json")).await;
     assert_eq!(anonymous.status(), 403);
+    assert_eq!(json_body(&anonymous)["code"], "no_principal");
     let unknown_path = http_response(
         function
             .invoke(&EventBuilder::get("/nope").build_v2())
@@ -376,10 +392,7 @@ async fn allowed_principals_exact_and_prefix() {
     assert_eq!(v1_allowed.status(), 200, "V1 identity header counts too");
     let logs = function.logs();
     assert!(logs.contains("access denied"), "{logs}");
-    assert!(
-        logs.contains("principal not in ALLOWED_PRINCIPALS"),
-        "{logs}"
-    );
+    assert!(logs.contains("reason=\"principal_not_allowed\""), "{logs}");
     drop(function);
 
     // Exact: only that role; a longer ARN with the same start is not it.
@@ -425,7 +438,7 @@ async fn allowed_source_vpcs_exact_and_prefix() {
             "ALLOWED_SOURCE_VPCS",
             "arn:aws:ec2:us-west-2:123456789012:vpc/*",
         ),
-        ("ALLOWED_PRINCIPALS", "*"),
+        ("ALLOWED_PRINCIPALS", "arn:aws:iam::123456789012:*"),
     ])
     .await;
     let same_account = EventBuilder::get("/")
@@ -444,7 +457,7 @@ async fn allowed_source_vpcs_exact_and_prefix() {
         http_response(function.invoke(&other_region).await).status(),
         403
     );
-    // `*` matches any principal, but there must be one.
+    // The account prefix matches any IAM principal of the account, but there must be one.
     assert_eq!(
         invoke_http(&function, &sample("v2-get.json"))
             .await
@@ -452,10 +465,41 @@ async fn allowed_source_vpcs_exact_and_prefix() {
         403
     );
     let logs = function.logs();
-    assert!(
-        logs.contains("source VPC not in ALLOWED_SOURCE_VPCS"),
-        "{logs}"
-    );
+    assert!(logs.contains("reason=\"source_vpc_not_allowed\""), "{logs}");
+}
+
+/// Patterns that would allow more than written are refused before the function serves.
+#[tokio::test]
+async fn over_broad_allow_list_patterns_fail_init() {
+    for (value, expected) in [
+        ("*", "entry 1 is a bare `*`"),
+        ("arn:aws:iam::1234*", "ends in `*` right after '4'"),
+        (
+            "arn:aws:iam::123456789012:role/app,arn:aws:sts::123456789012:assumed-role/eks-app*",
+            "entry 2",
+        ),
+        ("arn:aws:iam::*", "before the account id"),
+    ] {
+        let config =
+            FunctionUnderTest::config(&provider_binary(), &[("ALLOWED_PRINCIPALS", value)]);
+        let failure = FunctionUnderTest::try_start_with(config)
+            .await
+            .expect_err("an over-broad allow-list must not start");
+        match &failure.error {
+            InvokeError::Init(error) => {
+                assert_eq!(error.error_type, "InvalidConfiguration", "{value}");
+                assert!(
+                    error
+                        .error_message
+                        .starts_with("ALLOWED_PRINCIPALS is malformed: ")
+                        && error.error_message.contains(expected),
+                    "{value}: {}",
+                    error.error_message
+                );
+            }
+            other => panic!("{value}: expected an init error, got {other}"),
+        }
+    }
 }
 
 #[tokio::test]
