@@ -4,6 +4,8 @@
 
 #[cfg(feature = "runtime")]
 pub mod access;
+#[cfg(feature = "axum")]
+pub mod axum;
 mod body;
 pub mod content;
 mod event;
