@@ -35,8 +35,8 @@ pub use response::{LatticeResponse, ResponseError};
 pub use lambda_runtime;
 #[cfg(feature = "runtime")]
 pub use runtime::{
-    InitErrorReportFailed, LatticeFuture, LatticeService, init_tracing, report_init_error, run,
-    runtime,
+    InitErrorReportFailed, LatticeFuture, LatticeService, init_tracing, log_filter,
+    report_init_error, run, runtime,
 };
 #[cfg(feature = "concurrency-tokio")]
 pub use runtime::{run_concurrent, runtime_concurrent};

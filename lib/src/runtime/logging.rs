@@ -25,10 +25,7 @@ pub fn init_tracing() {
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
 
-    let filter = filter(
-        std::env::var("AWS_LAMBDA_LOG_LEVEL").ok().as_deref(),
-        std::env::var("RUST_LOG").ok().as_deref(),
-    );
+    let filter = log_filter();
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     // No timestamps (CloudWatch adds them) and no escape codes (CloudWatch shows them as text).
     let lines = tracing_subscriber::fmt::layer()
@@ -41,6 +38,28 @@ pub fn init_tracing() {
         true => registry.with(lines.json()).try_init(),
         false => registry.with(lines).try_init(),
     };
+}
+
+/// The filter [`init_tracing`] installs, for a subscriber of your own (with an
+/// OpenTelemetry layer, say): add it to the registry as a global filter, so that every
+/// layer gets the level from `AWS_LAMBDA_LOG_LEVEL` / `RUST_LOG` and none of them records
+/// `lambda_runtime`'s raw events, which carry the callers' credentials.
+///
+/// ```no_run
+/// use tracing_subscriber::layer::SubscriberExt as _;
+/// use tracing_subscriber::util::SubscriberInitExt as _;
+///
+/// tracing_subscriber::registry()
+///     .with(lattice_lambda::log_filter())
+///     .with(tracing_subscriber::fmt::layer().without_time().with_ansi(false))
+///     // .with(tracing_opentelemetry::layer().with_tracer(tracer))
+///     .init();
+/// ```
+pub fn log_filter() -> Targets {
+    filter(
+        std::env::var("AWS_LAMBDA_LOG_LEVEL").ok().as_deref(),
+        std::env::var("RUST_LOG").ok().as_deref(),
+    )
 }
 
 /// The filter for `AWS_LAMBDA_LOG_LEVEL` and `RUST_LOG` (as read from the environment).

@@ -17,7 +17,7 @@ use tower::Service;
 use crate::Body;
 
 pub use init_error::{InitErrorReportFailed, report_init_error};
-pub use logging::init_tracing;
+pub use logging::{init_tracing, log_filter};
 pub use service::{LatticeFuture, LatticeService};
 
 /// Runs `service` on the Lambda runtime, one invocation at a time, until the sandbox
