@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 
@@ -7,7 +8,7 @@ pub mod access;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod body;
-pub mod content;
+mod content;
 mod event;
 mod identity;
 mod query;
