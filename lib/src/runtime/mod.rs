@@ -130,4 +130,6 @@ where
 }
 
 #[cfg(test)]
+mod captured_logs;
+#[cfg(test)]
 mod tests;

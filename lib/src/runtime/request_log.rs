@@ -53,14 +53,11 @@ mod tests {
     use super::*;
 
     fn start_under(level: tracing::Level) -> Option<RequestLine> {
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(level)
-            .with_writer(std::io::sink)
-            .finish();
+        let _capture = super::super::captured_logs::capture(level);
         let request = http::Request::post("/orders?token=x")
             .body(Body::empty())
             .expect("valid request");
-        tracing::subscriber::with_default(subscriber, || RequestLine::start(&request))
+        RequestLine::start(&request)
     }
 
     #[test]

@@ -198,45 +198,38 @@ fn the_invocation_future_is_send_for_send_handlers() {
     }));
 }
 
-/// Captures what a `tracing` fmt subscriber writes, at `level`.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 async fn logs_of_one_invocation(level: tracing::Level, event: &[u8]) -> String {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let capture = super::captured_logs::capture(level);
     let service = service_fn(|request: http::Request<Body>| async move {
-        let status = if request.uri().path() == "/fail" {
-            http::StatusCode::SERVICE_UNAVAILABLE
-        } else {
-            http::StatusCode::OK
-        };
-        Ok::<_, Infallible>(response::empty(status))
+        match request.uri().path() {
+            "/fail" => Ok(response::empty(http::StatusCode::SERVICE_UNAVAILABLE)),
+            "/error" => Err("database unreachable"),
+            "/panic" => panic!("handler bug"),
+            _ => Ok(response::empty(http::StatusCode::OK)),
+        }
     });
     let _ = invoke(service, event).await;
-    captured.text()
+    capture.text()
+}
+
+/// The README's promise: a handler error (or panic) is logged with the request id, while
+/// the caller gets a generic 500.
+#[tokio::test]
+async fn handler_errors_and_panics_are_logged_with_the_request_id() {
+    for (path, message) in [
+        ("/error", "error=database unreachable"),
+        ("/panic", "panic=\"handler bug\""),
+    ] {
+        let logs =
+            logs_of_one_invocation(tracing::Level::INFO, &EventBuilder::get(path).build_v2()).await;
+        let line = logs
+            .lines()
+            .find(|line| line.contains(message))
+            .unwrap_or_else(|| panic!("{path}: no line with {message}:\n{logs}"));
+        assert!(line.contains("ERROR"), "{line}");
+        assert!(line.contains("request_id=\"req-1\""), "{line}");
+        assert!(logs.contains("status=500"), "{logs}");
+    }
 }
 
 #[tokio::test]
