@@ -57,8 +57,12 @@ fn sample_events() -> Vec<(String, Vec<u8>)> {
 
 /// One sample event as JSON, to adjust before sending.
 fn sample(name: &str) -> Value {
-    let bytes = std::fs::read(events_dir().join(name)).expect("sample event exists");
-    serde_json::from_slice(&bytes).expect("sample event is JSON")
+    serde_json::from_slice(&sample_bytes(name)).expect("sample event is JSON")
+}
+
+/// One sample event as it is on disk.
+fn sample_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(events_dir().join(name)).expect("sample event exists")
 }
 
 /// The answer decoded as Lattice decodes it (base64 bodies decoded, headers merged).
@@ -682,4 +686,43 @@ async fn json_logs_when_asked() {
             .any(|line| line["fields"]["message"] == "provider configured"),
         "{logs}"
     );
+}
+
+/// `cargo lambda watch` and Lambda Managed Instances set `AWS_LAMBDA_MAX_CONCURRENCY`: the
+/// provider serves with `run_concurrent`, so it takes invocations from several workers at
+/// once instead of warning that the setting is ignored.
+#[tokio::test]
+async fn max_concurrency_is_honoured_not_ignored() {
+    use std::sync::Arc;
+
+    let instance = Arc::new(
+        lattice_tests::SharedInstance::start(
+            &provider_binary(),
+            &[("AWS_LAMBDA_MAX_CONCURRENCY", "8")],
+        )
+        .await,
+    );
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let instance = Arc::clone(&instance);
+            let event = if i % 2 == 0 {
+                sample_bytes("v2-get.json")
+            } else {
+                sample_bytes("v1-get.json")
+            };
+            tokio::spawn(async move {
+                instance
+                    .invoke(&event, std::time::Duration::from_secs(60))
+                    .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        let response = http_response(task.await.expect("invoke task"));
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.body().as_str(), Some(GREETING));
+    }
+    let logs = instance.logs();
+    assert!(!logs.contains("running sequentially"), "{logs}");
+    assert_eq!(logs.matches(" request ").count(), 16, "{logs}");
 }
