@@ -2,7 +2,7 @@
 //! as a real process under a Lambda Runtime API, with V1 and V2 events.
 
 use lattice_lambda::testing::EventBuilder;
-use lattice_lambda::{Body, EventVersion, LatticeResponse};
+use lattice_lambda::{Body, EventVersion};
 use lattice_tests::{FunctionUnderTest, Invocation, workspace_binary};
 use serde_json::{Value, json};
 
@@ -14,25 +14,15 @@ async fn start() -> FunctionUnderTest {
     FunctionUnderTest::start(&workspace_binary("axum-function", "axum-function"), &[]).await
 }
 
-/// The answer decoded as Lattice decodes it.
-fn http_response(invocation: Invocation) -> http::Response<Body> {
-    let payload = invocation.expect_response_bytes();
-    LatticeResponse::from_slice(&payload)
-        .and_then(LatticeResponse::into_http)
-        .unwrap_or_else(|e| {
-            panic!(
-                "not a Lattice response ({e}): {}",
-                String::from_utf8_lossy(&payload)
-            )
-        })
-}
-
 async fn invoke(
     function: &FunctionUnderTest,
     event: &EventBuilder,
     version: EventVersion,
 ) -> http::Response<Body> {
-    http_response(function.invoke(&event.build(version)).await)
+    function
+        .invoke(&event.build(version))
+        .await
+        .expect_lattice_response()
 }
 
 fn json_body(response: &http::Response<Body>) -> Value {
