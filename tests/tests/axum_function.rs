@@ -3,7 +3,7 @@
 
 use lattice_lambda::testing::EventBuilder;
 use lattice_lambda::{Body, EventVersion};
-use lattice_tests::{FunctionUnderTest, Invocation, workspace_binary};
+use lattice_tests::{FunctionUnderTest, workspace_binary};
 use serde_json::{Value, json};
 
 const PRINCIPAL: &str = "arn:aws:sts::123456789012:assumed-role/eks-app/pod-1";
