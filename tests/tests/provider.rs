@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use lattice_lambda::testing::EventBuilder;
-use lattice_lambda::{Body, LatticeRequest, LatticeResponse};
+use lattice_lambda::{Body, LatticeRequest};
 use lattice_local::functions::InvokeError;
 use lattice_tests::{FunctionUnderTest, Invocation, workspace_binary};
 use serde_json::{Value, json};
