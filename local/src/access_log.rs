@@ -1,7 +1,8 @@
-//! One line per request: service, method, path, matched rule, target, status, latency.
+//! One line per request: service, method, path, matched rule, target, the auth policy statement
+//! that decided, status, latency.
 //!
 //! ```text
-//! access service=foo-service method=GET path=/ rule=default target=lambda:ProviderFunction status=200 latency_ms=0.41
+//! access service=foo-service method=GET path=/ rule=default target=lambda:ProviderFunction auth=service:AllowOrg status=200 latency_ms=0.41
 //! ```
 
 use std::fmt;
@@ -24,6 +25,9 @@ pub struct AccessRecord {
     pub rule: String,
     /// Target (`lambda:<function>`, `http:<url>`, `fixed-response`), or `-`.
     pub target: String,
+    /// The auth policy and statement that decided (`service:<Sid>`, `network:<Sid>`,
+    /// `<scope>:no-statement-allowed`, `<scope>:no-policy`), or `-` when no policy applied.
+    pub auth: String,
     /// Status sent to the client.
     pub status: StatusCode,
     /// Time from receiving the request head to having the response head.
@@ -34,12 +38,13 @@ impl fmt::Display for AccessRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "access service={} method={} path={} rule={} target={} status={} latency_ms={:.2}",
+            "access service={} method={} path={} rule={} target={} auth={} status={} latency_ms={:.2}",
             self.service,
             self.method,
             self.path,
             self.rule,
             self.target,
+            self.auth,
             self.status.as_u16(),
             self.latency.as_secs_f64() * 1000.0
         )
@@ -104,12 +109,13 @@ mod tests {
             path: "/app".into(),
             rule: "EksAppRule".into(),
             target: "http:http://127.0.0.1:8090/".into(),
+            auth: "service:Statement[0]".into(),
             status: StatusCode::OK,
             latency: Duration::from_micros(1250),
         };
         assert_eq!(
             record.to_string(),
-            "access service=eks-app method=GET path=/app rule=EksAppRule target=http:http://127.0.0.1:8090/ status=200 latency_ms=1.25"
+            "access service=eks-app method=GET path=/app rule=EksAppRule target=http:http://127.0.0.1:8090/ auth=service:Statement[0] status=200 latency_ms=1.25"
         );
         let log = AccessLog::memory();
         log.record(record.clone());

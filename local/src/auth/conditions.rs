@@ -3,14 +3,16 @@
 //! IAM semantics: blocks and keys are ANDed, the values listed for one key are ORed; a negated
 //! operator (`StringNotEquals`, …) holds when no listed value matches, including when the key is
 //! absent; `…IfExists` holds when the key is absent; `ForAnyValue:`/`ForAllValues:` quantify
-//! over multi-valued keys (repeated headers or query parameters); `Null` tests presence.
+//! over multi-valued keys (repeated query parameters, organization paths); `Null` tests
+//! presence. `IpAddress`/`NotIpAddress` compare `aws:SourceIp` with CIDR blocks, and are the only
+//! operators that key takes (as in IAM).
 
-use std::borrow::Cow;
+use std::net::IpAddr;
 
-use http::HeaderValue;
-use http::header::GetAll;
+use ipnet::IpNet;
 
 use super::arn::Arn;
+use super::condition_key::ConditionKey;
 use super::policy_error::PolicyProblem;
 use super::policy_request::PolicyRequest;
 use super::wildcard::wildcard_match;
@@ -23,6 +25,8 @@ pub(crate) struct Condition {
     values: Vec<String>,
     /// The values parsed as numbers (numeric operators only).
     numbers: Vec<f64>,
+    /// The values parsed as address blocks (`IpAddress`/`NotIpAddress` only).
+    networks: Vec<IpNet>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +54,7 @@ enum BaseOperator {
     ArnLike,
     Bool,
     Numeric(Comparison),
+    IpAddress,
     Null,
 }
 
@@ -94,6 +99,8 @@ impl Operator {
             "NumericLessThanEquals" => (Numeric(LessOrEqual), false),
             "NumericGreaterThan" => (Numeric(Greater), false),
             "NumericGreaterThanEquals" => (Numeric(GreaterOrEqual), false),
+            "IpAddress" => (IpAddress, false),
+            "NotIpAddress" => (IpAddress, true),
             "Null" if !if_exists && quantifier == Quantifier::Single => (Null, false),
             _ => return Err(unsupported()),
         };
@@ -106,133 +113,6 @@ impl Operator {
     }
 }
 
-/// The condition keys lattice-local can supply.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum ConditionKey {
-    SourceVpc,
-    SourceVpcOwnerAccount,
-    RequestMethod,
-    RequestPath,
-    /// Lowercased header name.
-    RequestHeader(String),
-    /// Query parameter name (case-sensitive).
-    RequestQueryString(String),
-    ServiceArn,
-    ServiceNetworkArn,
-    Port,
-    PrincipalOrgId,
-    PrincipalArn,
-    PrincipalAccount,
-    PrincipalIsAwsService,
-    PrincipalType,
-}
-
-impl ConditionKey {
-    /// Parses a key; key names are case-insensitive, as in IAM.
-    fn parse(name: &str) -> Result<ConditionKey, PolicyProblem> {
-        let unsupported = || PolicyProblem::UnsupportedConditionKey(name.to_owned());
-        let lower = name.to_ascii_lowercase();
-        let key = if let Some(rest) = lower.strip_prefix("vpc-lattice-svcs:") {
-            if let Some(header) = rest.strip_prefix("requestheader/") {
-                if header.is_empty() || http::HeaderName::from_bytes(header.as_bytes()).is_err() {
-                    return Err(unsupported());
-                }
-                ConditionKey::RequestHeader(header.to_owned())
-            } else if rest.starts_with("requestquerystring/") {
-                // Keep the parameter name's case: query parameters are case-sensitive.
-                let parameter = &name["vpc-lattice-svcs:requestquerystring/".len()..];
-                if parameter.is_empty() {
-                    return Err(unsupported());
-                }
-                ConditionKey::RequestQueryString(parameter.to_owned())
-            } else {
-                match rest {
-                    "sourcevpc" => ConditionKey::SourceVpc,
-                    "sourcevpcowneraccount" => ConditionKey::SourceVpcOwnerAccount,
-                    "requestmethod" => ConditionKey::RequestMethod,
-                    "requestpath" => ConditionKey::RequestPath,
-                    "servicearn" => ConditionKey::ServiceArn,
-                    "servicenetworkarn" => ConditionKey::ServiceNetworkArn,
-                    "port" => ConditionKey::Port,
-                    _ => return Err(unsupported()),
-                }
-            }
-        } else {
-            match lower.as_str() {
-                "aws:principalorgid" => ConditionKey::PrincipalOrgId,
-                "aws:principalarn" => ConditionKey::PrincipalArn,
-                "aws:principalaccount" => ConditionKey::PrincipalAccount,
-                "aws:principalisawsservice" => ConditionKey::PrincipalIsAwsService,
-                "aws:principaltype" => ConditionKey::PrincipalType,
-                _ => return Err(unsupported()),
-            }
-        };
-        Ok(key)
-    }
-
-    fn values<'a>(&'a self, facts: &'a PolicyRequest<'a>) -> Values<'a> {
-        let one = |value: Option<&'a str>| {
-            value.map_or(Values::Absent, |v| Values::One(Cow::Borrowed(v)))
-        };
-        let caller = facts.caller;
-        match self {
-            ConditionKey::SourceVpc => one(facts.source_vpc_id),
-            ConditionKey::SourceVpcOwnerAccount => one(facts.source_vpc_owner_account),
-            ConditionKey::RequestMethod => one(Some(facts.method)),
-            ConditionKey::RequestPath => one(Some(facts.path)),
-            ConditionKey::RequestHeader(name) => {
-                Values::Header(facts.headers.get_all(name.as_str()))
-            }
-            ConditionKey::RequestQueryString(name) => Values::Query(facts.query, name),
-            ConditionKey::ServiceArn => one(Some(facts.service_arn)),
-            ConditionKey::ServiceNetworkArn => one(facts.service_network_arn),
-            ConditionKey::Port => Values::One(Cow::Owned(facts.port.to_string())),
-            ConditionKey::PrincipalOrgId => one(caller.and_then(|c| c.principal_org_id.as_deref())),
-            ConditionKey::PrincipalArn => one(caller.map(|c| c.principal_arn.as_str())),
-            ConditionKey::PrincipalAccount => one(caller.map(|c| c.account())),
-            // Local callers are never AWS service principals.
-            ConditionKey::PrincipalIsAwsService => one(caller.map(|_| "false")),
-            ConditionKey::PrincipalType => {
-                one(Some(caller.map_or("Anonymous", |c| c.principal_type())))
-            }
-        }
-    }
-}
-
-/// The request's values for one key.
-enum Values<'a> {
-    Absent,
-    One(Cow<'a, str>),
-    Header(GetAll<'a, HeaderValue>),
-    Query(&'a [(String, String)], &'a str),
-}
-
-impl Values<'_> {
-    /// Whether any value satisfies `predicate`.
-    fn any(&self, mut predicate: impl FnMut(&str) -> bool) -> bool {
-        match self {
-            Values::Absent => false,
-            Values::One(value) => predicate(value),
-            Values::Header(values) => values
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .any(|v| predicate(v.trim())),
-            Values::Query(pairs, name) => pairs
-                .iter()
-                .filter(|(k, _)| k == name)
-                .any(|(_, v)| predicate(v)),
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        !self.any(|_| true)
-    }
-
-    fn all(&self, mut predicate: impl FnMut(&str) -> bool) -> bool {
-        !self.any(|v| !predicate(v))
-    }
-}
-
 impl Condition {
     /// Parses one `operator` / `key` / `values` triple of a `Condition` block.
     pub(crate) fn parse(
@@ -240,12 +120,22 @@ impl Condition {
         key: &str,
         values: &serde_json::Value,
     ) -> Result<Condition, PolicyProblem> {
+        let operator_name = operator;
         let operator = Operator::parse(operator)?;
         let parsed_key = ConditionKey::parse(key)?;
         let invalid = |reason: String| PolicyProblem::InvalidValue {
             element: format!("Condition {key}"),
             reason,
         };
+        // IAM pairs the address operators with aws:SourceIp only, and that key with them (and
+        // Null) only: a string comparison of an address would silently never match.
+        let ip_operator = operator.base == BaseOperator::IpAddress;
+        let ip_key = parsed_key == ConditionKey::SourceIp;
+        if ip_operator != ip_key && operator.base != BaseOperator::Null {
+            return Err(invalid(format!(
+                "operator {operator_name} cannot be used with this key (aws:SourceIp takes IpAddress or NotIpAddress, and those take only aws:SourceIp)"
+            )));
+        }
         let scalars: Vec<&serde_json::Value> = match values {
             serde_json::Value::Array(items) => items.iter().collect(),
             other => vec![other],
@@ -271,6 +161,7 @@ impl Condition {
             strings.push(text);
         }
         let mut numbers = Vec::new();
+        let mut networks = Vec::new();
         match operator.base {
             BaseOperator::Bool | BaseOperator::Null => {
                 if let Some(bad) = strings
@@ -288,6 +179,15 @@ impl Condition {
                     );
                 }
             }
+            BaseOperator::IpAddress => {
+                for s in &strings {
+                    networks.push(parse_network(s).ok_or_else(|| {
+                        invalid(format!(
+                            "{s:?} is not an IP address or CIDR block such as 203.0.113.0/24"
+                        ))
+                    })?);
+                }
+            }
             _ => {}
         }
         Ok(Condition {
@@ -295,6 +195,7 @@ impl Condition {
             key: parsed_key,
             values: strings,
             numbers,
+            networks,
         })
     }
 
@@ -351,9 +252,27 @@ impl Condition {
                     Comparison::GreaterOrEqual => number >= limit,
                 })
             }
+            BaseOperator::IpAddress => {
+                let Ok(address) = request_value.parse::<IpAddr>() else {
+                    return false;
+                };
+                // An IPv4 client on an IPv6 socket arrives as ::ffff:a.b.c.d.
+                let address = address.to_canonical();
+                self.networks
+                    .iter()
+                    .any(|network| network.contains(&address))
+            }
             BaseOperator::Null => false,
         }
     }
+}
+
+/// A CIDR block, or a single address (IAM reads `203.0.113.5` as `203.0.113.5/32`).
+fn parse_network(text: &str) -> Option<IpNet> {
+    text.parse::<IpNet>()
+        .ok()
+        .or_else(|| text.parse::<IpAddr>().ok().map(IpNet::from))
+        .map(|network| network.trunc())
 }
 
 fn equal_ignoring_case(a: &str, b: &str) -> bool {
@@ -385,13 +304,16 @@ fn arn_like(pattern: &str, value: &str) -> bool {
 mod tests {
     use super::*;
     use crate::auth::{Caller, SigningAlgorithm};
-    use http::HeaderMap;
+    use http::{HeaderMap, HeaderValue};
     use serde_json::json;
+    use std::collections::BTreeMap;
 
     fn caller() -> Caller {
         Caller {
             principal_arn: "arn:aws:sts::111122223333:assumed-role/app/s".to_owned(),
             principal_org_id: Some("o-org1".to_owned()),
+            principal_org_path: Some("o-org1/r-ab12/ou-ab12-11111111/".to_owned()),
+            tags: BTreeMap::from([("Team".to_owned(), "blue".to_owned())]),
             session_name: None,
             access_key_id: "AKIA1".to_owned(),
             source_vpc_arn: None,
@@ -414,7 +336,16 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.append("x-team", HeaderValue::from_static("blue"));
         headers.append("x-team", HeaderValue::from_static("green"));
-        let query = vec![("id".to_owned(), "7".to_owned())];
+        headers.append(
+            "x-name",
+            HeaderValue::from_bytes("équipe".as_bytes()).expect("obs-text"),
+        );
+        let query = vec![
+            ("id".to_owned(), "7".to_owned()),
+            ("tag".to_owned(), "a".to_owned()),
+            ("tag".to_owned(), "b".to_owned()),
+        ];
+        let resource_tags = BTreeMap::from([("Environment".to_owned(), "gamma".to_owned())]);
         let facts = PolicyRequest {
             caller,
             method: "GET",
@@ -426,6 +357,8 @@ mod tests {
             service_arn: "arn:aws:vpc-lattice:us-west-2:111122223333:service/svc-1",
             service_network_arn: None,
             port: 443,
+            source_ip: Some("10.1.2.3".parse().expect("address")),
+            resource_tags: &resource_tags,
         };
         f(&facts)
     }
@@ -573,49 +506,226 @@ mod tests {
     }
 
     #[test]
-    fn multi_valued_headers_and_quantifiers() {
+    fn repeated_headers_are_judged_as_one_joined_value() {
+        with_facts(None, |f| {
+            let header = "vpc-lattice-svcs:RequestHeader/x-team";
+            // The target sees "blue, green": neither copy alone decides.
+            assert!(holds("StringEquals", header, json!("blue, green"), f));
+            assert!(!holds("StringEquals", header, json!("blue"), f));
+            assert!(!holds("StringEquals", header, json!("green"), f));
+            assert!(holds("StringNotEquals", header, json!("blue"), f));
+            assert!(holds("StringLike", header, json!("*green"), f));
+            assert!(holds(
+                "ForAllValues:StringEquals",
+                header,
+                json!(["blue, green"]),
+                f
+            ));
+            assert!(!holds(
+                "ForAnyValue:StringEquals",
+                header,
+                json!(["blue"]),
+                f
+            ));
+        });
+    }
+
+    #[test]
+    fn a_non_ascii_header_value_is_compared_not_absent() {
+        with_facts(None, |f| {
+            let header = "vpc-lattice-svcs:RequestHeader/x-name";
+            assert!(holds("StringEquals", header, json!("équipe"), f));
+            assert!(!holds("StringEquals", header, json!("equipe"), f));
+            assert!(!holds("Null", header, json!("true"), f));
+            // A Deny on "anything but équipe" must not be dodged by non-ASCII bytes.
+            assert!(!holds("StringNotEquals", header, json!("équipe"), f));
+        });
+    }
+
+    #[test]
+    fn repeated_query_parameters_stay_several_values() {
+        with_facts(None, |f| {
+            let key = "vpc-lattice-svcs:RequestQueryString/tag";
+            assert!(holds("StringEquals", key, json!("b"), f));
+            assert!(holds("ForAnyValue:StringEquals", key, json!("a"), f));
+            assert!(!holds("ForAllValues:StringEquals", key, json!("a"), f));
+            assert!(holds(
+                "ForAllValues:StringEquals",
+                key,
+                json!(["a", "b"]),
+                f
+            ));
+            assert!(holds("ForAnyValue:StringNotEquals", key, json!("a"), f));
+            // ForAllValues holds vacuously for an absent key; ForAnyValue does not.
+            let absent = "vpc-lattice-svcs:RequestQueryString/absent";
+            assert!(holds("ForAllValues:StringEquals", absent, json!("a"), f));
+            assert!(!holds("ForAnyValue:StringEquals", absent, json!("a"), f));
+        });
+    }
+
+    #[test]
+    fn principal_tags_both_ways_and_absent_for_anonymous() {
+        let c = caller();
+        with_facts(Some(&c), |f| {
+            assert!(holds(
+                "StringEquals",
+                "aws:PrincipalTag/team",
+                json!("blue"),
+                f
+            ));
+            assert!(holds(
+                "StringEquals",
+                "aws:PrincipalTag/TEAM",
+                json!("blue"),
+                f
+            ));
+            assert!(!holds(
+                "StringEquals",
+                "aws:PrincipalTag/team",
+                json!("red"),
+                f
+            ));
+            assert!(!holds(
+                "StringEquals",
+                "aws:PrincipalTag/team",
+                json!("Blue"),
+                f
+            ));
+            assert!(!holds(
+                "StringEquals",
+                "aws:PrincipalTag/cost",
+                json!("x"),
+                f
+            ));
+            assert!(holds("Null", "aws:PrincipalTag/cost", json!("true"), f));
+        });
+        with_facts(None, |f| {
+            assert!(!holds(
+                "StringEquals",
+                "aws:PrincipalTag/team",
+                json!("blue"),
+                f
+            ));
+            assert!(holds("Null", "aws:PrincipalTag/team", json!("true"), f));
+        });
+    }
+
+    #[test]
+    fn resource_tags_both_ways() {
         with_facts(None, |f| {
             assert!(holds(
                 "StringEquals",
-                "vpc-lattice-svcs:RequestHeader/X-Team",
-                json!("green"),
+                "aws:ResourceTag/environment",
+                json!("gamma"),
+                f
+            ));
+            assert!(!holds(
+                "StringEquals",
+                "aws:ResourceTag/Environment",
+                json!("prod"),
+                f
+            ));
+            assert!(!holds(
+                "StringEquals",
+                "aws:ResourceTag/owner",
+                json!("gamma"),
+                f
+            ));
+        });
+    }
+
+    #[test]
+    fn source_ip_in_and_out_of_cidr_blocks() {
+        with_facts(None, |f| {
+            assert!(holds("IpAddress", "aws:SourceIp", json!("10.0.0.0/8"), f));
+            assert!(holds(
+                "IpAddress",
+                "aws:SourceIp",
+                json!(["192.0.2.0/24", "10.1.2.3"]),
+                f
+            ));
+            assert!(!holds(
+                "IpAddress",
+                "aws:SourceIp",
+                json!("192.0.2.0/24"),
+                f
+            ));
+            assert!(!holds(
+                "IpAddress",
+                "aws:SourceIp",
+                json!("2001:db8::/32"),
+                f
+            ));
+            assert!(holds(
+                "NotIpAddress",
+                "aws:SourceIp",
+                json!("192.0.2.0/24"),
+                f
+            ));
+            assert!(!holds(
+                "NotIpAddress",
+                "aws:SourceIp",
+                json!("10.1.0.0/16"),
+                f
+            ));
+        });
+        let mapped =
+            Condition::parse("IpAddress", "aws:SourceIp", &json!("127.0.0.0/8")).expect("valid");
+        let headers = HeaderMap::new();
+        let facts = PolicyRequest {
+            caller: None,
+            method: "GET",
+            path: "/",
+            headers: &headers,
+            query: &[],
+            source_vpc_id: None,
+            source_vpc_owner_account: None,
+            service_arn: "arn:aws:vpc-lattice:us-west-2:111122223333:service/svc-1",
+            service_network_arn: None,
+            port: 80,
+            source_ip: Some("::ffff:127.0.0.1".parse().expect("mapped address")),
+            resource_tags: &crate::auth::NO_TAGS,
+        };
+        assert!(
+            mapped.holds(&facts),
+            "an IPv4-mapped client is its IPv4 address"
+        );
+        let unknown = PolicyRequest {
+            source_ip: None,
+            ..facts
+        };
+        assert!(!mapped.holds(&unknown));
+    }
+
+    #[test]
+    fn organization_paths() {
+        let c = caller();
+        with_facts(Some(&c), |f| {
+            let key = "aws:PrincipalOrgPaths";
+            assert!(holds(
+                "ForAnyValue:StringLike",
+                key,
+                json!("o-org1/r-ab12/*"),
                 f
             ));
             assert!(holds(
                 "ForAnyValue:StringEquals",
-                "vpc-lattice-svcs:RequestHeader/x-team",
-                json!("blue"),
+                key,
+                json!("o-org1/r-ab12/ou-ab12-11111111/"),
                 f
             ));
             assert!(!holds(
-                "ForAllValues:StringEquals",
-                "vpc-lattice-svcs:RequestHeader/x-team",
-                json!("blue"),
+                "ForAnyValue:StringLike",
+                key,
+                json!("o-org1/r-ab12/ou-other/*"),
                 f
             ));
-            assert!(holds(
-                "ForAllValues:StringEquals",
-                "vpc-lattice-svcs:RequestHeader/x-team",
-                json!(["blue", "green"]),
-                f
-            ));
-            assert!(holds(
-                "ForAnyValue:StringNotEquals",
-                "vpc-lattice-svcs:RequestHeader/x-team",
-                json!("blue"),
-                f
-            ));
-            // ForAllValues holds vacuously for an absent key; ForAnyValue does not.
-            assert!(holds(
-                "ForAllValues:StringEquals",
-                "vpc-lattice-svcs:RequestHeader/x-absent",
-                json!("a"),
-                f
-            ));
+        });
+        with_facts(None, |f| {
             assert!(!holds(
-                "ForAnyValue:StringEquals",
-                "vpc-lattice-svcs:RequestHeader/x-absent",
-                json!("a"),
+                "ForAnyValue:StringLike",
+                "aws:PrincipalOrgPaths",
+                json!("*"),
                 f
             ));
         });
@@ -632,8 +742,13 @@ mod tests {
             err("DateGreaterThan", "aws:CurrentTime", json!("2020-01-01"))
                 .contains("DateGreaterThan")
         );
-        assert!(err("IpAddress", "aws:SourceIp", json!("10.0.0.0/8")).contains("IpAddress"));
+        assert!(err("IpAddress", "aws:PrincipalArn", json!("10.0.0.0/8")).contains("IpAddress"));
         assert!(err("StringEquals", "aws:SourceIp", json!("x")).contains("aws:SourceIp"));
+        assert!(err("IpAddress", "aws:SourceIp", json!("10.0.0/8")).contains("CIDR"));
+        assert!(
+            err("StringEquals", "aws:SecureTransport", json!("true"))
+                .contains("aws:SecureTransport")
+        );
         assert!(
             err("StringEquals", "vpc-lattice-svcs:Unknown", json!("x"))
                 .contains("vpc-lattice-svcs:Unknown")

@@ -1,14 +1,16 @@
-//! The local credentials file: access key id -> secret, principal ARN, org id.
+//! The local credentials file: access key id -> secret, principal ARN, org id and path,
+//! principal tags.
 //!
 //! ```json
 //! { "principals": [ { "access_key_id": "AKIALOCAL0EXAMPLE001", "secret_access_key": "…",
-//!                     "principal_arn": "arn:aws:sts::000000000000:assumed-role/app/local" } ] }
+//!                     "principal_arn": "arn:aws:sts::000000000000:assumed-role/app/local",
+//!                     "tags": { "team": "blue" } } ] }
 //! ```
 //!
 //! Derived signing keys are cached next to each principal, so a request costs one hash of the
 //! canonical request and one HMAC (SigV4) or one ECDSA verification (SigV4A).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -16,6 +18,7 @@ use std::sync::{Arc, OnceLock};
 use serde::Deserialize;
 
 use super::arn::{Arn, account_of, vpc_id_of};
+use super::principal_tags::{check_org_path, check_tags};
 use super::sigv4::SigningKeyCache;
 use super::sigv4a::VerifyingKeyCell;
 
@@ -35,6 +38,14 @@ pub struct LocalPrincipal {
     /// Organization id (`aws:PrincipalOrgID`), e.g. `o-exampleorgid`.
     #[serde(default)]
     pub principal_org_id: Option<String>,
+    /// Path of the principal's account in its organization (`aws:PrincipalOrgPaths`), e.g.
+    /// `o-exampleorgid/r-ab12/ou-ab12-11111111/`; requires `principal_org_id`.
+    #[serde(default)]
+    pub principal_org_path: Option<String>,
+    /// Principal tags (`aws:PrincipalTag/<key>`, and `x-amzn-lattice-identity-tags` toward
+    /// targets), e.g. `{"team": "blue"}`.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
     /// Session name reported in `x-amzn-lattice-identity` (`SessionName=`).
     #[serde(default)]
     pub session_name: Option<String>,
@@ -66,6 +77,8 @@ impl fmt::Debug for LocalPrincipal {
             )
             .field("principal_arn", &self.principal_arn)
             .field("principal_org_id", &self.principal_org_id)
+            .field("principal_org_path", &self.principal_org_path)
+            .field("tags", &self.tags)
             .field("session_name", &self.session_name)
             .field("source_vpc_arn", &self.source_vpc_arn)
             .finish()
@@ -126,6 +139,8 @@ pub(crate) struct StoredPrincipal {
 #[derive(Clone, Default)]
 pub struct CredentialStore {
     by_access_key: Arc<HashMap<String, Arc<StoredPrincipal>>>,
+    /// Access key ids in file order, so lookups by ARN are deterministic.
+    in_file_order: Arc<[String]>,
 }
 
 impl CredentialStore {
@@ -147,12 +162,14 @@ impl CredentialStore {
     /// Builds a store from principals, validating each (non-empty secret, valid ARNs, …).
     pub fn from_entries(entries: Vec<LocalPrincipal>) -> Result<Self, AuthConfigError> {
         let mut by_access_key = HashMap::with_capacity(entries.len());
+        let mut in_file_order = Vec::with_capacity(entries.len());
         for (index, principal) in entries.into_iter().enumerate() {
             validate(index, &principal)?;
             let key = principal.access_key_id.clone();
             if by_access_key.contains_key(&key) {
                 return Err(AuthConfigError::DuplicateAccessKey(key));
             }
+            in_file_order.push(key.clone());
             let stored = StoredPrincipal {
                 principal,
                 sigv4_keys: SigningKeyCache::default(),
@@ -162,6 +179,7 @@ impl CredentialStore {
         }
         Ok(CredentialStore {
             by_access_key: Arc::new(by_access_key),
+            in_file_order: in_file_order.into(),
         })
     }
 
@@ -170,6 +188,17 @@ impl CredentialStore {
         self.by_access_key
             .get(access_key_id)
             .map(|stored| &stored.principal)
+    }
+
+    /// The first principal (in file order) whose ARN is `principal_arn`.
+    pub fn by_principal_arn(&self, principal_arn: &str) -> Option<&LocalPrincipal> {
+        self.in_file_order
+            .iter()
+            .find(|key| {
+                self.get(key)
+                    .is_some_and(|p| p.principal_arn == principal_arn)
+            })
+            .and_then(|key| self.get(key))
     }
 
     /// All principals, in no particular order.
@@ -240,6 +269,11 @@ fn validate(index: usize, p: &LocalPrincipal) -> Result<(), AuthConfigError> {
     {
         return Err(invalid("principal_org_id", "must look like o-exampleorgid"));
     }
+    if let Some(path) = &p.principal_org_path {
+        check_org_path(path, p.principal_org_id.as_deref())
+            .map_err(|reason| invalid("principal_org_path", &reason))?;
+    }
+    check_tags(&p.tags).map_err(|reason| invalid("tags", &reason))?;
     if let Some(vpc) = &p.source_vpc_arn {
         let ok = Arn::parse(vpc)
             .is_some_and(|a| a.service == "ec2" && a.resource.starts_with("vpc/vpc-"));
@@ -269,6 +303,8 @@ mod tests {
             session_token: None,
             principal_arn: "arn:aws:sts::111122223333:assumed-role/app/session".to_owned(),
             principal_org_id: Some("o-exampleorg".to_owned()),
+            principal_org_path: None,
+            tags: BTreeMap::new(),
             session_name: Some("session".to_owned()),
             source_vpc_arn: Some("arn:aws:ec2:us-west-2:111122223333:vpc/vpc-0abc".to_owned()),
         }

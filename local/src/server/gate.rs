@@ -1,15 +1,14 @@
-//! The auth gate in front of every service: authenticate the signature (any
-//! auth type), then, for `AWS_IAM`, evaluate the service's auth policy.
-//! Every refusal is a `403`, as in Lattice.
+//! The auth gate in front of every service: authenticate the signature (any auth type), then
+//! authorize with [`ServiceAccess::authorize`] (the service network's and the service's auth
+//! policies, as Lattice combines them). Every refusal is a `403`, as in Lattice.
 
+use std::net::SocketAddr;
 use std::time::SystemTime;
 
 use http::request::Parts;
 use lattice_lambda::{AuthType, Identity};
 
-use crate::auth::{
-    AuthPolicy, Caller, CredentialStore, PolicyDecision, PolicyRequest, authenticate,
-};
+use crate::auth::{Caller, CredentialStore, RequestOrigin, ServiceAccess, authenticate};
 
 /// Why a request was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,97 +17,63 @@ pub struct Denial {
     pub principal: String,
     /// Why, for the response body and the log; never contains secrets.
     pub reason: String,
+    /// The policy and statement that decided (`-` for a bad signature), for the access log.
+    pub decided_by: String,
 }
 
-/// What the gate needs to know about the service.
-pub(crate) struct GateService<'a> {
-    pub auth_type: &'a AuthType,
-    pub policy: Option<&'a AuthPolicy>,
-    pub service_arn: &'a str,
-    pub service_network_arn: &'a str,
-    pub listener_port: u16,
+/// A request the gate let through.
+#[derive(Clone, Debug)]
+pub(crate) struct Admission {
+    /// The caller identity the target will see.
+    pub identity: Identity,
+    /// The policy and statement that allowed it (`-` when no policy applies).
+    pub decided_by: String,
 }
 
-/// Authenticates and authorises one request; on success, the caller identity
-/// the target will see.
+/// Authenticates and authorizes one request from `peer`.
 pub(crate) fn check(
     store: &CredentialStore,
     region: &str,
     default_source_vpc_arn: Option<&str>,
-    service: &GateService<'_>,
+    access: &ServiceAccess,
     parts: &Parts,
+    peer: SocketAddr,
     now: SystemTime,
-) -> Result<Identity, Denial> {
+) -> Result<Admission, Denial> {
     // A bad signature is refused whatever the auth type.
     let caller = authenticate(store, parts, now, region).map_err(|failure| Denial {
         principal: "anonymous".into(),
         reason: failure.to_string(),
+        decided_by: "-".into(),
     })?;
     let source_vpc_arn = caller
         .as_ref()
-        .and_then(|c| c.source_vpc_arn.clone())
-        .or_else(|| default_source_vpc_arn.map(str::to_owned));
-    let identity = identity_of(caller.as_ref(), source_vpc_arn.clone());
-    if *service.auth_type != AuthType::AwsIam {
-        return Ok(identity);
-    }
-    let principal = caller
-        .as_ref()
-        .map_or_else(|| "anonymous".to_owned(), |c| c.principal_arn.clone());
-    let Some(policy) = service.policy else {
-        return Err(Denial {
-            principal,
-            reason:
-                "the service has auth type AWS_IAM and no auth policy, which denies every request"
-                    .into(),
+        .and_then(|c| c.source_vpc_arn.as_deref())
+        .or(default_source_vpc_arn);
+    let origin = RequestOrigin {
+        source_vpc_arn,
+        source_ip: Some(peer.ip()),
+    };
+    let authorization = access.authorize(parts, caller.as_ref(), &origin);
+    let decided_by = authorization.label();
+    if authorization.is_allowed() {
+        return Ok(Admission {
+            identity: identity_of(caller.as_ref(), source_vpc_arn),
+            decided_by,
         });
-    };
-    let query: Vec<(String, String)> =
-        lattice_lambda::QueryParameters::parse(parts.uri.query().unwrap_or(""))
-            .iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-    let source_vpc_id = source_vpc_arn
-        .as_deref()
-        .and_then(|arn| arn.rsplit_once("vpc/"))
-        .map(|(_, id)| id);
-    let source_vpc_owner = source_vpc_arn
-        .as_deref()
-        .and_then(|arn| arn.split(':').nth(4));
-    let facts = PolicyRequest {
-        caller: caller.as_ref(),
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        headers: &parts.headers,
-        query: &query,
-        source_vpc_id,
-        source_vpc_owner_account: source_vpc_owner,
-        service_arn: service.service_arn,
-        service_network_arn: Some(service.service_network_arn),
-        port: service.listener_port,
-    };
-    match policy.evaluate(&facts) {
-        PolicyDecision::Allow { .. } => Ok(identity),
-        PolicyDecision::ExplicitDeny { statement } => Err(Denial {
-            principal,
-            reason: format!(
-                "explicitly denied by the auth policy (statement {})",
-                statement.as_deref().unwrap_or("?")
-            ),
-        }),
-        PolicyDecision::ImplicitDeny => Err(Denial {
-            reason: if caller.is_none() {
-                "the request is not signed and the auth policy allows no anonymous access".into()
-            } else {
-                "no statement of the auth policy allows this request".into()
-            },
-            principal,
-        }),
     }
+    Err(Denial {
+        principal: caller
+            .as_ref()
+            .map_or_else(|| "anonymous".to_owned(), |c| c.principal_arn.clone()),
+        reason: authorization.to_string(),
+        decided_by,
+    })
 }
 
 /// The identity Lattice reports for a caller (or an anonymous one).
-fn identity_of(caller: Option<&Caller>, source_vpc_arn: Option<String>) -> Identity {
+fn identity_of(caller: Option<&Caller>, source_vpc_arn: Option<&str>) -> Identity {
+    let source_vpc_arn = source_vpc_arn.map(str::to_owned);
     match caller {
         None => Identity {
             source_vpc_arn,

@@ -18,14 +18,14 @@ use http_body_util::{BodyExt, Either, Full, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use lattice_lambda::{AuthType, RequestContext};
+use lattice_lambda::RequestContext;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use gate::Denial;
 
 use crate::access_log::{AccessLog, AccessRecord};
-use crate::auth::{AuthPolicy, CredentialStore, PolicyError};
+use crate::auth::{AccessSetupError, CredentialStore, ServiceAccess};
 use crate::routing::{Decision, RequestFacts, Router};
 use crate::targets::{ClientInfo, ResponseBody, Target};
 use crate::template::{LOCAL_DOMAIN, Topology};
@@ -44,14 +44,10 @@ pub enum ServerError {
         /// What the OS said.
         source: std::io::Error,
     },
-    /// A service's auth policy is not understood; lattice-local fails closed.
-    #[error("auth policy of service {service}: {source}")]
-    Policy {
-        /// The service name.
-        service: String,
-        /// What is wrong with the policy.
-        source: PolicyError,
-    },
+    /// A service's or service network's auth policy is not understood; lattice-local fails
+    /// closed.
+    #[error(transparent)]
+    Policy(#[from] AccessSetupError),
     /// `--service-port` named a service the template does not create.
     #[error("--service-port names unknown service {0:?}")]
     UnknownService(String),
@@ -307,8 +303,7 @@ struct ServicePlane {
     name: String,
     arn: String,
     service_network_arn: String,
-    auth_type: AuthType,
-    policy: Option<AuthPolicy>,
+    access: ServiceAccess,
     listener: Option<ListenerPlane>,
 }
 
@@ -323,6 +318,8 @@ struct Served {
     response: Response<ResponseBody>,
     rule: String,
     target: String,
+    /// The auth policy statement that decided (`-` when none applied).
+    decided_by: String,
 }
 
 impl Served {
@@ -331,6 +328,7 @@ impl Served {
             response,
             rule: rule.to_owned(),
             target: target.into(),
+            decided_by: "-".to_owned(),
         }
     }
 }
@@ -362,15 +360,7 @@ impl DataPlane {
         let mut services = Vec::new();
         let mut by_host = HashMap::new();
         for (index, service) in topology.services.iter().enumerate() {
-            let policy = service
-                .auth_policy
-                .as_ref()
-                .map(AuthPolicy::from_json)
-                .transpose()
-                .map_err(|source| ServerError::Policy {
-                    service: service.name.clone(),
-                    source,
-                })?;
+            let access = ServiceAccess::new(topology, service)?;
             let listener = service.listener.as_ref().map(|l| ListenerPlane {
                 port: l.port,
                 https: l.protocol == "HTTPS",
@@ -385,8 +375,7 @@ impl DataPlane {
                 name: service.name.clone(),
                 arn: service.arn.clone(),
                 service_network_arn: service.service_network_arn.clone(),
-                auth_type: service.auth_type.clone(),
-                policy,
+                access,
                 listener,
             });
         }
@@ -478,6 +467,7 @@ impl DataPlane {
             path,
             rule: served.rule,
             target: served.target,
+            auth: served.decided_by,
             status: served.response.status(),
             latency: start.elapsed(),
         });
@@ -491,23 +481,16 @@ impl DataPlane {
         body: Incoming,
         peer: SocketAddr,
     ) -> Served {
-        let listener_port = service.listener.as_ref().map_or(443, |l| l.port);
-        let gate = gate::GateService {
-            auth_type: &service.auth_type,
-            policy: service.policy.as_ref(),
-            service_arn: &service.arn,
-            service_network_arn: &service.service_network_arn,
-            listener_port,
-        };
-        let identity = match gate::check(
+        let admission = match gate::check(
             &self.credentials,
             &self.region,
             self.source_vpc_arn.as_deref(),
-            &gate,
+            &service.access,
             &parts,
+            peer,
             SystemTime::now(),
         ) {
-            Ok(identity) => identity,
+            Ok(admission) => admission,
             Err(denial) => {
                 tracing::info!(service = %service.name, reason = %denial.reason, "request denied");
                 let message = format!(
@@ -517,9 +500,27 @@ impl DataPlane {
                     parts.uri.path(),
                     denial.reason
                 );
-                return Served::new(text(StatusCode::FORBIDDEN, message), "-", "-");
+                let mut served = Served::new(text(StatusCode::FORBIDDEN, message), "-", "-");
+                served.decided_by = denial.decided_by;
+                return served;
             }
         };
+        let mut served = self
+            .forward(service, parts, body, peer, admission.identity)
+            .await;
+        served.decided_by = admission.decided_by;
+        served
+    }
+
+    /// Routes an admitted request by the listener's rules and calls the target.
+    async fn forward(
+        &self,
+        service: &ServicePlane,
+        parts: Parts,
+        body: Incoming,
+        peer: SocketAddr,
+        identity: lattice_lambda::Identity,
+    ) -> Served {
         let Some(listener) = &service.listener else {
             return Served::new(
                 text(
@@ -627,6 +628,7 @@ impl DataPlane {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::{AccessControl, PolicyScope};
     use crate::template::LoadOptions;
 
     fn project_template() -> String {
@@ -662,7 +664,11 @@ mod tests {
                 &ServerOptions::new("us-west-2", store),
             )
             .unwrap_or_else(|e| panic!("{parameters:?}: {e}"));
-            let with_policy = plane.services.iter().filter(|s| s.policy.is_some()).count();
+            let with_policy = plane
+                .services
+                .iter()
+                .filter(|s| matches!(s.access.service, AccessControl::Iam(Some(_))))
+                .count();
             assert_eq!(with_policy, 2, "{parameters:?}");
         }
     }
@@ -694,7 +700,7 @@ Resources:
         .err()
         .expect("an unsupported condition fails closed");
         assert!(
-            matches!(&error, ServerError::Policy { service, .. } if service == "strict"),
+            matches!(&error, ServerError::Policy(e) if e.name == "strict" && e.scope == PolicyScope::Service),
             "{error}"
         );
     }
