@@ -5,8 +5,8 @@
 //! [`auth`] verifies SigV4/SigV4A signatures and evaluates auth policies; [`targets`] turns a
 //! request into a Lambda invocation (events shaped by `lattice-lambda`) or proxies it to an
 //! HTTP upstream; [`functions`] runs function binaries as warm processes against the embedded
-//! [`runtime_api`]; [`invoke_api`] serves the Lambda Invoke API; [`up`] and [`demo`] are the two
-//! commands of the `lattice-local` binary.
+//! [`runtime_api`]; [`invoke_api`] serves the Lambda Invoke API; [`up`], [`demo`] and
+//! [`policy_check`] are the commands of the `lattice-local` binary.
 #![warn(missing_docs)]
 
 pub mod access_log;
@@ -16,6 +16,7 @@ pub mod functions;
 pub mod invoke_api;
 pub mod k8s;
 pub mod model;
+pub mod policy_check;
 pub mod routing;
 pub mod runtime_api;
 pub mod server;

@@ -249,6 +249,18 @@ impl LevelOutcome {
         }
     }
 
+    /// What happened, in one word: `not-enforced`, `no-policy`, `allow`, `explicit-deny` or
+    /// `no-statement-allowed`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LevelOutcome::NotEnforced => "not-enforced",
+            LevelOutcome::NoPolicy => "no-policy",
+            LevelOutcome::Evaluated(PolicyDecision::Allow { .. }) => "allow",
+            LevelOutcome::Evaluated(PolicyDecision::ExplicitDeny { .. }) => "explicit-deny",
+            LevelOutcome::Evaluated(PolicyDecision::ImplicitDeny) => "no-statement-allowed",
+        }
+    }
+
     fn is_explicit_deny(&self) -> bool {
         matches!(
             self,
@@ -296,17 +308,14 @@ impl Authorization {
             .or_else(|| levels.into_iter().find(|(_, outcome)| !outcome.allows()))
     }
 
-    /// A short label for logs: `<scope>:<statement>`, `<scope>:no-statement-allowed`,
-    /// `<scope>:no-policy`, or `-` when no policy applies.
+    /// A short label for logs: `<scope>:<statement>` when a statement decided, else
+    /// `<scope>:<kind>` (`no-statement-allowed`, `no-policy`), or `-` when no policy applies.
     pub fn label(&self) -> String {
         match self.decided_by() {
             None => "-".to_owned(),
-            Some((scope, outcome)) => match outcome {
-                LevelOutcome::NoPolicy => format!("{scope}:no-policy"),
-                other => match other.statement() {
-                    Some(statement) => format!("{scope}:{statement}"),
-                    None => format!("{scope}:no-statement-allowed"),
-                },
+            Some((scope, outcome)) => match outcome.statement() {
+                Some(statement) => format!("{scope}:{statement}"),
+                None => format!("{scope}:{}", outcome.kind()),
             },
         }
     }
