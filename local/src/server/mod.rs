@@ -638,8 +638,13 @@ mod tests {
 
     #[test]
     fn every_auth_policy_of_the_project_template_is_understood() {
-        let variants: [&[(&str, &str)]; 3] = [
+        let variants: [&[(&str, &str)]; 4] = [
             &[("AuthType", "AWS_IAM")],
+            &[
+                ("AuthType", "AWS_IAM"),
+                ("ServiceNetworkAuthType", "AWS_IAM"),
+                ("AllowedPrincipalOrgId", "o-abcdefghij"),
+            ],
             &[
                 ("AuthType", "AWS_IAM"),
                 ("AllowedPrincipalOrgId", "o-abcdefghij"),
