@@ -283,3 +283,58 @@ impl Signer<'_> {
 pub fn reported_header<'a>(report: &'a Value, name: &str) -> Option<&'a str> {
     report["headers"][name][0].as_str()
 }
+
+/// `fixtures/network-auth.yaml`: two networks (one `AWS_IAM` with a policy, one without) and
+/// services whose policies use tags, source IPs, joined headers and queries.
+pub const NETWORK_AUTH_TEMPLATE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/network-auth.yaml"
+);
+
+/// `fixtures/network-auth-credentials.json`: a blue-team principal (org, org path, tags, VPC) and
+/// a red-team one.
+pub const NETWORK_AUTH_CREDENTIALS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/network-auth-credentials.json"
+);
+
+/// The fixture's principals as `(access key id, secret, principal ARN)`, blue first.
+pub fn network_auth_principals() -> Vec<(String, String, String)> {
+    let store = lattice_local::auth::CredentialStore::load(NETWORK_AUTH_CREDENTIALS)
+        .expect("fixture credentials");
+    let mut principals: Vec<_> = store
+        .principals()
+        .map(|p| {
+            (
+                p.access_key_id.clone(),
+                p.secret_access_key.clone(),
+                p.principal_arn.clone(),
+            )
+        })
+        .collect();
+    principals.sort_by(|a, b| a.2.cmp(&b.2));
+    principals
+}
+
+/// The fixture template served by a data plane in front of an echo upstream.
+pub async fn network_auth_stack(
+    access_log: lattice_local::access_log::AccessLog,
+) -> lattice_local::up::Stack {
+    use lattice_local::template::{LoadOptions, Topology};
+    let topology = Topology::load(
+        std::path::Path::new(NETWORK_AUTH_TEMPLATE),
+        &LoadOptions::new(REGION),
+    )
+    .expect("fixture template");
+    let store = lattice_local::auth::CredentialStore::load(NETWORK_AUTH_CREDENTIALS)
+        .expect("fixture credentials");
+    let upstream = echo_upstream("pods").await;
+    let mut server = lattice_local::server::ServerOptions::new(REGION, std::sync::Arc::new(store));
+    server.access_log = access_log;
+    let mut options = lattice_local::up::StackOptions::new(server);
+    options.upstreams =
+        std::collections::BTreeMap::from([("Pods".to_owned(), format!("http://{upstream}"))]);
+    lattice_local::up::Stack::start(&topology, options, |_| unreachable!("no functions"))
+        .await
+        .expect("fixture stack")
+}
