@@ -1,8 +1,8 @@
-//! One line per request: service, method, path, matched rule, target, the auth policy statement
-//! that decided, status, latency.
+//! One line per request: service, method, path, matched rule, target, status, latency, and the
+//! auth policy statement that decided.
 //!
 //! ```text
-//! access service=foo-service method=GET path=/ rule=default target=lambda:ProviderFunction auth=service:AllowOrg status=200 latency_ms=0.41
+//! access service=foo-service method=GET path=/ rule=default target=lambda:ProviderFunction status=200 latency_ms=0.41 auth=service:AllowOrg
 //! ```
 
 use std::fmt;
@@ -38,15 +38,15 @@ impl fmt::Display for AccessRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "access service={} method={} path={} rule={} target={} auth={} status={} latency_ms={:.2}",
+            "access service={} method={} path={} rule={} target={} status={} latency_ms={:.2} auth={}",
             self.service,
             self.method,
             self.path,
             self.rule,
             self.target,
-            self.auth,
             self.status.as_u16(),
-            self.latency.as_secs_f64() * 1000.0
+            self.latency.as_secs_f64() * 1000.0,
+            self.auth
         )
     }
 }
@@ -115,7 +115,7 @@ mod tests {
         };
         assert_eq!(
             record.to_string(),
-            "access service=eks-app method=GET path=/app rule=EksAppRule target=http:http://127.0.0.1:8090/ auth=service:Statement[0] status=200 latency_ms=1.25"
+            "access service=eks-app method=GET path=/app rule=EksAppRule target=http:http://127.0.0.1:8090/ status=200 latency_ms=1.25 auth=service:Statement[0]"
         );
         let log = AccessLog::memory();
         log.record(record.clone());
