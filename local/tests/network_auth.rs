@@ -6,12 +6,9 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::time::SystemTime;
 
-use bytes::Bytes;
-use common::{Signer, get, network_auth_principals, network_auth_stack, send};
-use http::{HeaderValue, Request, StatusCode};
-use http_body_util::Full;
+use common::{network_auth_request, network_auth_stack, send};
+use http::{HeaderValue, StatusCode};
 use lattice_local::access_log::AccessLog;
 use lattice_local::up::Stack;
 
@@ -33,41 +30,22 @@ impl Plane {
         self.stack.server.endpoint(service).expect("service").addr
     }
 
+    /// `GET path` to `service`, signed by `who` (see [`network_auth_request`]).
+    async fn get(&self, service: &str, path: &str, who: Option<usize>) -> common::Reply {
+        send(network_auth_request(
+            self.addr(service),
+            "GET",
+            path,
+            who,
+            &[],
+        ))
+        .await
+    }
+
     /// The `auth=` of the last access-log record.
     fn last_decision(&self) -> String {
         self.log.records().last().expect("a record").auth.clone()
     }
-}
-
-/// `method path` to `addr`, signed by principal `who` (0 blue, 1 red) when given, then with
-/// `headers` added (unsigned, so any bytes may be sent).
-fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    who: Option<usize>,
-    headers: &[&[u8]],
-) -> Request<Full<Bytes>> {
-    let mut request = get(addr, &addr.to_string(), path);
-    *request.method_mut() = method.parse().expect("method");
-    if let Some(index) = who {
-        let principals = network_auth_principals();
-        let (key, secret, _) = &principals[index];
-        Signer {
-            access_key_id: key,
-            secret,
-            time: SystemTime::now(),
-            sigv4a: false,
-        }
-        .sign(&mut request);
-    }
-    for value in headers {
-        request.headers_mut().append(
-            "x-team",
-            HeaderValue::from_bytes(value).expect("header bytes"),
-        );
-    }
-    request
 }
 
 const BLUE: Option<usize> = Some(0);
@@ -76,12 +54,11 @@ const RED: Option<usize> = Some(1);
 #[tokio::test]
 async fn a_network_deny_beats_a_service_allow() {
     let plane = Plane::start().await;
-    let orders = plane.addr("orders");
-    let allowed = send(request(orders, "GET", "/orders", BLUE, &[])).await;
+    let allowed = plane.get("orders", "/orders", BLUE).await;
     assert_eq!(allowed.status, StatusCode::OK, "{}", allowed.text());
     assert_eq!(plane.last_decision(), "service:BlueTeamFromLoopback");
 
-    let denied = send(request(orders, "GET", "/admin/users", BLUE, &[])).await;
+    let denied = plane.get("orders", "/admin/users", BLUE).await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
     assert!(
         denied.text().contains("network policy, statement NoAdmin"),
@@ -94,9 +71,8 @@ async fn a_network_deny_beats_a_service_allow() {
 #[tokio::test]
 async fn an_iam_network_without_a_policy_denies_every_request() {
     let plane = Plane::start().await;
-    let legacy = plane.addr("legacy");
     for who in [None, BLUE] {
-        let reply = send(request(legacy, "GET", "/", who, &[])).await;
+        let reply = plane.get("legacy", "/", who).await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{who:?}");
         assert!(reply.text().contains("no auth policy"), "{}", reply.text());
         assert_eq!(plane.last_decision(), "network:no-policy");
@@ -106,14 +82,11 @@ async fn an_iam_network_without_a_policy_denies_every_request() {
 #[tokio::test]
 async fn principal_tags_allow_blue_and_deny_red() {
     let plane = Plane::start().await;
-    let orders = plane.addr("orders");
     assert_eq!(
-        send(request(orders, "GET", "/orders", BLUE, &[]))
-            .await
-            .status,
+        plane.get("orders", "/orders", BLUE).await.status,
         StatusCode::OK
     );
-    let red = send(request(orders, "GET", "/orders", RED, &[])).await;
+    let red = plane.get("orders", "/orders", RED).await;
     assert_eq!(red.status, StatusCode::FORBIDDEN);
     assert!(
         red.text()
@@ -126,33 +99,23 @@ async fn principal_tags_allow_blue_and_deny_red() {
 async fn resource_tags_let_gamma_services_through_the_network_and_stop_prod_ones() {
     let plane = Plane::start().await;
     // billing is NONE itself, but tagged prod: the network's policy has nothing for it.
-    let billing = send(request(plane.addr("billing"), "GET", "/", BLUE, &[])).await;
+    let billing = plane.get("billing", "/", BLUE).await;
     assert_eq!(billing.status, StatusCode::FORBIDDEN);
     assert_eq!(plane.last_decision(), "network:no-statement-allowed");
     // orders is gamma: the network lets it through, the service decides.
-    assert_eq!(
-        send(request(plane.addr("orders"), "GET", "/", BLUE, &[]))
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(plane.get("orders", "/", BLUE).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn source_ip_conditions_both_ways() {
     let plane = Plane::start().await;
     // orders wants 127.0.0.0/8 (the client here), internal wants 10.0.0.0/8.
-    assert_eq!(
-        send(request(plane.addr("orders"), "GET", "/", BLUE, &[]))
-            .await
-            .status,
-        StatusCode::OK
-    );
-    let internal = send(request(plane.addr("internal"), "GET", "/", BLUE, &[])).await;
+    assert_eq!(plane.get("orders", "/", BLUE).await.status, StatusCode::OK);
+    let internal = plane.get("internal", "/", BLUE).await;
     assert_eq!(internal.status, StatusCode::FORBIDDEN);
     assert_eq!(plane.last_decision(), "service:no-statement-allowed");
     // A client cannot claim another address.
-    let mut spoofed = request(plane.addr("internal"), "GET", "/", BLUE, &[]);
+    let mut spoofed = network_auth_request(plane.addr("internal"), "GET", "/", BLUE, &[]);
     spoofed
         .headers_mut()
         .insert("x-forwarded-for", HeaderValue::from_static("10.0.0.1"));
@@ -164,7 +127,14 @@ async fn repeated_headers_are_judged_joined_and_non_ascii_values_compared() {
     let plane = Plane::start().await;
     let orders = plane.addr("orders");
     let both: &[&[u8]] = &[b"bleu", "équipe".as_bytes()];
-    let reply = send(request(orders, "GET", "/list?page=2", None, both)).await;
+    let reply = send(network_auth_request(
+        orders,
+        "GET",
+        "/list?page=2",
+        None,
+        both,
+    ))
+    .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(plane.last_decision(), "service:TeamHeaderSecondPage");
     // The target sees the same joined value the policy judged.
@@ -177,7 +147,14 @@ async fn repeated_headers_are_judged_joined_and_non_ascii_values_compared() {
         &["équipe".as_bytes(), b"bleu"][..],
         &[b"bleu".as_slice(), b"equipe"][..],
     ] {
-        let reply = send(request(orders, "GET", "/list?page=2", None, headers)).await;
+        let reply = send(network_auth_request(
+            orders,
+            "GET",
+            "/list?page=2",
+            None,
+            headers,
+        ))
+        .await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{headers:?}");
     }
 }

@@ -93,6 +93,24 @@ fn write(dir: &Path, file: &str, text: &str) -> PathBuf {
     path
 }
 
+/// A template file with one `AWS_IAM` service `name` whose policy has `statements` (YAML list
+/// items indented for `Statement:`).
+fn one_service_template(name: &str, statements: &str) -> PathBuf {
+    let yaml = format!(
+        r#"
+Resources:
+  Svc: {{ Type: AWS::VpcLattice::Service, Properties: {{ Name: {name}, AuthType: AWS_IAM }} }}
+  Policy:
+    Type: AWS::VpcLattice::AuthPolicy
+    Properties:
+      ResourceIdentifier: !Ref Svc
+      Policy:
+        Statement:{statements}
+"#
+    );
+    write(&scratch(name), "template.yaml", &yaml)
+}
+
 /// Arguments for the pair template with its credentials file.
 fn pair_args(service: &str, method: &str, path: &str) -> PolicyCheckArgs {
     let dir = scratch("pair");
@@ -348,25 +366,14 @@ fn usage_and_configuration_errors_exit_2_naming_the_problem() {
     );
     assert_eq!(anonymous_tag.status.code(), Some(2));
 
-    let dir = scratch("unsupported");
-    let template = write(
-        &dir,
-        "template.yaml",
+    let template = one_service_template(
+        "strict",
         r#"
-Resources:
-  Svc: { Type: AWS::VpcLattice::Service, Properties: { Name: strict, AuthType: AWS_IAM } }
-  Policy:
-    Type: AWS::VpcLattice::AuthPolicy
-    Properties:
-      ResourceIdentifier: !Ref Svc
-      Policy:
-        Statement:
           - Effect: Allow
             Principal: "*"
             Action: vpc-lattice-svcs:Invoke
             Resource: "*"
-            Condition: { StringEquals: { "aws:CalledVia": x } }
-"#,
+            Condition: { StringEquals: { "aws:CalledVia": x } }"#,
     );
     let unsupported = run_binary(
         &[
@@ -384,19 +391,9 @@ Resources:
 
 #[test]
 fn headers_and_queries_from_flags_reach_the_conditions() {
-    let dir = scratch("conditions");
-    let template = write(
-        &dir,
-        "template.yaml",
+    let template = one_service_template(
+        "api",
         r#"
-Resources:
-  Svc: { Type: AWS::VpcLattice::Service, Properties: { Name: api, AuthType: AWS_IAM } }
-  Policy:
-    Type: AWS::VpcLattice::AuthPolicy
-    Properties:
-      ResourceIdentifier: !Ref Svc
-      Policy:
-        Statement:
           - Sid: BlueTeamPages
             Effect: Allow
             Principal: "*"
@@ -405,8 +402,7 @@ Resources:
             Condition:
               StringEquals:
                 vpc-lattice-svcs:RequestHeader/x-team: "bleu, équipe"
-                vpc-lattice-svcs:RequestQueryString/page: "2"
-"#,
+                vpc-lattice-svcs:RequestQueryString/page: "2""#,
     );
     let args = PolicyCheckArgs {
         template: Some(template),

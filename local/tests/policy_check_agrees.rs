@@ -7,13 +7,12 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::SystemTime;
 
 use common::{
-    NETWORK_AUTH_CREDENTIALS, NETWORK_AUTH_TEMPLATE, Signer, get, network_auth_principals,
+    NETWORK_AUTH_CREDENTIALS, NETWORK_AUTH_TEMPLATE, network_auth_principals, network_auth_request,
     network_auth_stack, send,
 };
-use http::{HeaderValue, StatusCode};
+use http::StatusCode;
 use lattice_local::access_log::AccessLog;
 use lattice_local::policy_check::{PolicyCheckArgs, check};
 use proptest::prelude::*;
@@ -62,26 +61,14 @@ impl Case {
     }
 
     fn live_request(&self, addr: SocketAddr) -> http::Request<http_body_util::Full<bytes::Bytes>> {
-        let mut request = get(addr, &addr.to_string(), &self.path_and_query());
-        *request.method_mut() = self.method.parse().expect("method");
-        if let Some(index) = self.principal {
-            let (key, secret, _) = &network_auth_principals()[index];
-            Signer {
-                access_key_id: key,
-                secret,
-                time: SystemTime::now(),
-                sigv4a: false,
-            }
-            .sign(&mut request);
-        }
-        // Added after signing: header values with non-ASCII bytes need not be signable.
-        for team in &self.teams {
-            request.headers_mut().append(
-                "x-team",
-                HeaderValue::from_bytes(team.as_bytes()).expect("header bytes"),
-            );
-        }
-        request
+        let teams: Vec<&[u8]> = self.teams.iter().map(|t| t.as_bytes()).collect();
+        network_auth_request(
+            addr,
+            self.method,
+            &self.path_and_query(),
+            self.principal,
+            &teams,
+        )
     }
 
     fn policy_check_args(&self) -> PolicyCheckArgs {

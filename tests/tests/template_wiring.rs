@@ -824,6 +824,15 @@ impl Stack {
     ) -> impl Iterator<Item = (&'s String, &'s Resource)> + 's {
         self.resources.iter().filter(move |(_, r)| r.kind == kind)
     }
+
+    /// The auth policies whose `ResourceIdentifier` refers to `target` (a service or network).
+    fn auth_policies_of(&self, target: &str) -> Vec<(&String, &Resource)> {
+        self.of_kind("AWS::VpcLattice::AuthPolicy")
+            .filter(|(_, p)| {
+                p.properties.get("ResourceIdentifier").and_then(refers_to) == Some(target)
+            })
+            .collect()
+    }
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -1140,12 +1149,7 @@ fn check_services(stack: &Stack, problems: &mut Vec<String>) {
             ));
         }
         let iam = resource.properties.get("AuthType") == Some(&json!("AWS_IAM"));
-        let policies: Vec<_> = stack
-            .of_kind("AWS::VpcLattice::AuthPolicy")
-            .filter(|(_, p)| {
-                p.properties.get("ResourceIdentifier").and_then(refers_to) == Some(service.as_str())
-            })
-            .collect();
+        let policies = stack.auth_policies_of(service);
         match (iam, policies.len()) {
             (true, 0) => problems.push(format!(
                 "service {service} uses AWS_IAM but has no auth policy"
@@ -1156,12 +1160,7 @@ fn check_services(stack: &Stack, problems: &mut Vec<String>) {
             _ => {}
         }
         for (policy, p) in policies {
-            let statements = p
-                .properties
-                .pointer("/Policy/Statement")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
+            let statements = policy_statements(p);
             if statements.is_empty() {
                 problems.push(format!("auth policy {policy} has no statement"));
             }
@@ -1194,18 +1193,23 @@ fn check_services(stack: &Stack, problems: &mut Vec<String>) {
     }
 }
 
+/// The statements of an auth policy resource (none when it has no list).
+fn policy_statements(policy: &Resource) -> Vec<Value> {
+    policy
+        .properties
+        .pointer("/Policy/Statement")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// A network with auth type `AWS_IAM` has exactly one auth policy (without one Lattice denies
 /// every request), granting `vpc-lattice-svcs:Invoke`; a `NONE` network has none (it would not be
 /// enforced).
 fn check_networks(stack: &Stack, problems: &mut Vec<String>) {
     for (network, resource) in stack.of_kind("AWS::VpcLattice::ServiceNetwork") {
         let iam = resource.properties.get("AuthType") == Some(&json!("AWS_IAM"));
-        let policies: Vec<_> = stack
-            .of_kind("AWS::VpcLattice::AuthPolicy")
-            .filter(|(_, p)| {
-                p.properties.get("ResourceIdentifier").and_then(refers_to) == Some(network.as_str())
-            })
-            .collect();
+        let policies = stack.auth_policies_of(network);
         match (iam, policies.len()) {
             (true, 1) | (false, 0) => {}
             (true, n) => problems.push(format!(
@@ -1216,12 +1220,7 @@ fn check_networks(stack: &Stack, problems: &mut Vec<String>) {
             )),
         }
         for (policy, p) in policies {
-            let statements = p
-                .properties
-                .pointer("/Policy/Statement")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
+            let statements = policy_statements(p);
             if statements.is_empty()
                 || statements
                     .iter()

@@ -338,3 +338,35 @@ pub async fn network_auth_stack(
         .await
         .expect("fixture stack")
 }
+
+/// `method path_and_query` to `addr`, signed by the fixture's principal `who` (0 blue, 1 red)
+/// when given, then with each of `teams` appended as an `x-team` copy. The copies come after
+/// signing: the signer needs text, and a header Lattice does not find in `SignedHeaders` need
+/// not be signed, so any bytes may be sent.
+pub fn network_auth_request(
+    addr: SocketAddr,
+    method: &str,
+    path_and_query: &str,
+    who: Option<usize>,
+    teams: &[&[u8]],
+) -> Request<Full<Bytes>> {
+    let mut request = get(addr, &addr.to_string(), path_and_query);
+    *request.method_mut() = method.parse().expect("method");
+    if let Some(index) = who {
+        let (key, secret, _) = &network_auth_principals()[index];
+        Signer {
+            access_key_id: key,
+            secret,
+            time: SystemTime::now(),
+            sigv4a: false,
+        }
+        .sign(&mut request);
+    }
+    for team in teams {
+        request.headers_mut().append(
+            "x-team",
+            http::HeaderValue::from_bytes(team).expect("header bytes"),
+        );
+    }
+    request
+}
