@@ -158,3 +158,18 @@ async fn repeated_headers_are_judged_joined_and_non_ascii_values_compared() {
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{headers:?}");
     }
 }
+
+#[tokio::test]
+async fn a_client_copy_of_the_identity_tags_header_never_reaches_the_target() {
+    let plane = Plane::start().await;
+    let mut request = network_auth_request(plane.addr("orders"), "GET", "/", BLUE, &[]);
+    request.headers_mut().append(
+        "x-amzn-lattice-identity-tags",
+        HeaderValue::from_static("principal=arn:aws:iam::999999999999:root;team=admins"),
+    );
+    let reply = send(request).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let text = reply.json()["headers"].to_string();
+    assert!(!text.contains("999999999999"), "{text}");
+    assert!(!text.contains("admins"), "{text}");
+}

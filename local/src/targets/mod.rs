@@ -55,9 +55,11 @@ pub struct ClientInfo {
 
 /// Headers Lattice sets itself; copies sent by the client are removed so a
 /// target can trust them.
-pub const LATTICE_SET_HEADERS: [&str; 6] = [
+pub const LATTICE_SET_HEADERS: [&str; 7] = [
     IDENTITY_HEADER,
     NETWORK_HEADER,
+    // Written from the caller's principal tags: a client copy would forge them.
+    "x-amzn-lattice-identity-tags",
     TARGET_HEADER,
     "x-forwarded-for",
     "x-forwarded-port",
