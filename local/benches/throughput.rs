@@ -26,8 +26,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use lattice_lambda::{EventVersion, LatticeRequest, RequestContext};
 use lattice_local::auth::CredentialStore;
+use lattice_local::dataplane::DataPlaneOptions;
 use lattice_local::functions::{DiscardLogSink, InvokeOptions, InvokeOutcome};
-use lattice_local::server::ServerOptions;
 use lattice_local::template::{DEFAULT_REGION, LoadOptions, Topology};
 use lattice_local::up::{Stack, StackOptions, Workspace};
 use tokio::net::TcpListener;
@@ -258,18 +258,18 @@ async fn bench() -> Result<(), BenchError> {
             .with_parameter("EksAppAuthType", "NONE"),
     )?;
     let store = Arc::new(CredentialStore::from_entries(Vec::new())?);
-    let mut options = StackOptions::new(ServerOptions::new(DEFAULT_REGION, store));
+    let mut options = StackOptions::new(DataPlaneOptions::new(DEFAULT_REGION, store));
     options.max_instances = instances;
     options.log_sink = Arc::new(DiscardLogSink);
     options.upstreams = BTreeMap::from([("EksAppTargetGroup".to_owned(), format!("http://{pod}"))]);
     let stack = Stack::start(&topology_none, options, |name| workspace.binary(name)).await?;
     let provider_addr = stack
-        .server
+        .data_plane
         .endpoint("foo-service")
         .ok_or("foo-service not served")?
         .addr;
     let eks_addr = stack
-        .server
+        .data_plane
         .endpoint("eks-app")
         .ok_or("eks-app not served")?
         .addr;
@@ -409,7 +409,7 @@ async fn bench() -> Result<(), BenchError> {
     let mut node_ratio = None;
     if let Some((_child, node_addr)) = &node {
         let store = Arc::new(CredentialStore::from_entries(Vec::new())?);
-        let mut options = StackOptions::new(ServerOptions::new(DEFAULT_REGION, store));
+        let mut options = StackOptions::new(DataPlaneOptions::new(DEFAULT_REGION, store));
         options.log_sink = Arc::new(DiscardLogSink);
         options.upstreams = BTreeMap::from([(
             "EksAppTargetGroup".to_owned(),
@@ -418,7 +418,7 @@ async fn bench() -> Result<(), BenchError> {
         let node_stack =
             Stack::start(&topology_none, options, |name| workspace.binary(name)).await?;
         let eks = node_stack
-            .server
+            .data_plane
             .endpoint("eks-app")
             .ok_or("eks-app not served")?
             .addr;

@@ -9,7 +9,6 @@
 //! 4. an unsigned request to `eks-app` -> `403`.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,17 +18,18 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioExecutor;
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
 use crate::access_log::AccessLog;
 use crate::auth::CredentialStore;
+use crate::dataplane::DataPlaneOptions;
 use crate::functions::{DiscardLogSink, InvokeOptions, InvokeOutcome};
-use crate::server::ServerOptions;
+use crate::net::accept::service_from_fn;
+use crate::net::limits::LOCAL_API_MAX_CONNECTIONS;
+use crate::net::{ServeOptions, ServerTask, serve};
 use crate::template::{DEFAULT_REGION, LOCAL_DOMAIN, LoadOptions, TargetKind, Topology};
 use crate::up::{Stack, StackOptions, UpError, Workspace, print_notes};
 
@@ -79,13 +79,7 @@ pub struct DemoOptions {
 #[derive(Debug)]
 pub struct StandInPod {
     addr: SocketAddr,
-    task: JoinHandle<()>,
-}
-
-impl Drop for StandInPod {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _server: ServerTask,
 }
 
 impl StandInPod {
@@ -93,19 +87,19 @@ impl StandInPod {
     pub async fn start() -> std::io::Result<Self> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
-        let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(async move {
-                    let service = service_fn(|request: Request<Incoming>| async move {
-                        Ok::<_, Infallible>(pod_response(request.uri().path()))
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        Ok(StandInPod { addr, task })
+        let server = serve(
+            listener,
+            ServeOptions::new(LOCAL_API_MAX_CONNECTIONS),
+            |_| {
+                service_from_fn(|request: Request<Incoming>| async move {
+                    pod_response(request.uri().path())
+                })
+            },
+        );
+        Ok(StandInPod {
+            addr,
+            _server: server,
+        })
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -219,9 +213,9 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
         .await
         .map_err(|e| fail(1, format!("stand-in pod: {e}")))?;
     let log = AccessLog::memory();
-    let mut server = ServerOptions::new(region, Arc::clone(&store));
-    server.access_log = log.clone();
-    let mut stack_options = StackOptions::new(server);
+    let mut data_plane = DataPlaneOptions::new(region, Arc::clone(&store));
+    data_plane.access_log = log.clone();
+    let mut stack_options = StackOptions::new(data_plane);
     stack_options.upstreams = BTreeMap::from([(pod_group.clone(), pod.url())]);
     stack_options.log_sink = Arc::new(DiscardLogSink);
     stack_options.max_instances = 2;
@@ -261,11 +255,11 @@ async fn scenario(
     client_function: &str,
 ) -> Result<(), DemoError> {
     let provider_service = stack
-        .server
+        .data_plane
         .endpoint("foo-service")
         .ok_or_else(|| fail(1, "foo-service is not served"))?;
     let eks = stack
-        .server
+        .data_plane
         .endpoint("eks-app")
         .ok_or_else(|| fail(1, "eks-app is not served"))?;
     println!(
@@ -284,12 +278,12 @@ async fn scenario(
     println!(
         "step 2: {}: GET {}/ (Host: foo-service.lattice.localhost)",
         STEP_TITLES[1],
-        stack.server.host_addr()
+        stack.data_plane.host_addr()
     );
-    let host_url = format!("http://{}/", stack.server.host_addr());
+    let host_url = format!("http://{}/", stack.data_plane.host_addr());
     let host = format!(
         "foo-service.lattice.localhost:{}",
-        stack.server.host_addr().port()
+        stack.data_plane.host_addr().port()
     );
     let (status, body) = get(&host_url, Some(&host)).await.map_err(|e| fail(2, e))?;
     println!("    {} {body}", status.as_u16());

@@ -7,8 +7,13 @@
 //! (`Sandbox.Timedout`), failed init, or could not be started
 //! (`Runtime.InvalidEntrypoint`); `404 ResourceNotFoundException` for unknown functions;
 //! `429 TooManyRequestsException` when every instance stayed busy; `202` for
-//! `X-Amz-Invocation-Type: Event`, `204` for `DryRun`. Service errors carry
+//! `X-Amz-Invocation-Type: Event` (`429 TooManyRequestsException` when that function already has
+//! [`MAX_QUEUED_EVENTS`] queued or running), `204` for `DryRun`. Service errors carry
 //! `x-amzn-ErrorType` and a `{"Type","message"}` body, as botocore expects.
+//!
+//! The API checks no signature, so it only ever listens on loopback, and it refuses requests a
+//! web page could send: a `Host` other than a loopback address or `localhost`, a cross-site
+//! `Origin`, `Sec-Fetch-Site: cross-site` (`403 AccessDeniedException`).
 
 use std::collections::HashMap;
 use std::io;
@@ -20,19 +25,21 @@ use std::sync::Arc;
 use base64::Engine as _;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use percent_encoding::percent_decode_str;
 use serde_json::json;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use crate::functions::{FunctionPool, InvokeError, InvokeOptions, InvokeOutcome};
 use crate::model::LOCAL_ACCOUNT_ID;
+use crate::net::accept::service_from_fn;
+use crate::net::body::{BodyError, read_limited};
+use crate::net::host::check_local_request;
+use crate::net::limits::{LOCAL_API_MAX_CONNECTIONS, MAX_PAYLOAD_BYTES, MAX_QUEUED_EVENTS};
+use crate::net::{ServeOptions, ServerTask, serve};
 use crate::runtime_api::new_uuid;
-use crate::runtime_api::server::{ServerTask, serve};
-
-/// Largest synchronous invoke payload Lambda accepts.
-pub const MAX_REQUEST_BYTES: usize = 6 * 1024 * 1024;
 
 type Body = Full<Bytes>;
 
@@ -43,23 +50,65 @@ pub struct InvokeApi {
     _server: ServerTask,
 }
 
+/// A function as the Invoke API serves it: its pool and its `Event` queue.
+struct Served {
+    pool: FunctionPool,
+    /// One permit per `Event` invocation queued or running.
+    events: Arc<Semaphore>,
+    /// How many permits `events` has in all.
+    event_limit: usize,
+}
+
 impl InvokeApi {
-    /// Serve `pools` (looked up by function name) on `addr`, e.g. `127.0.0.1:0`.
+    /// Serve `pools` (looked up by function name) on `addr`, a loopback address such as
+    /// `127.0.0.1:0`; any other address is refused (`InvalidInput`).
     pub async fn bind(
         addr: SocketAddr,
         pools: impl IntoIterator<Item = FunctionPool>,
     ) -> io::Result<Self> {
+        Self::bind_with_event_queue(addr, pools, MAX_QUEUED_EVENTS).await
+    }
+
+    /// [`InvokeApi::bind`] with at most `max_queued_events` `Event` invocations per function.
+    pub async fn bind_with_event_queue(
+        addr: SocketAddr,
+        pools: impl IntoIterator<Item = FunctionPool>,
+        max_queued_events: usize,
+    ) -> io::Result<Self> {
+        if !addr.ip().is_loopback() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "the Lambda Invoke API checks no signature, so it listens on loopback only, not {addr}"
+                ),
+            ));
+        }
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let functions: Arc<HashMap<String, FunctionPool>> = Arc::new(
+        let functions: Arc<HashMap<String, Served>> = Arc::new(
             pools
                 .into_iter()
-                .map(|pool| (pool.name().to_owned(), pool))
+                .map(|pool| {
+                    let events = Arc::new(Semaphore::new(max_queued_events));
+                    (
+                        pool.name().to_owned(),
+                        Served {
+                            pool,
+                            events,
+                            event_limit: max_queued_events,
+                        },
+                    )
+                })
                 .collect(),
         );
-        let server = serve(listener, move |request| {
-            handle(Arc::clone(&functions), request)
-        });
+        let server = serve(
+            listener,
+            ServeOptions::new(LOCAL_API_MAX_CONNECTIONS),
+            move |_| {
+                let functions = Arc::clone(&functions);
+                service_from_fn(move |request| handle(Arc::clone(&functions), request))
+            },
+        );
         Ok(Self {
             addr,
             _server: server,
@@ -180,10 +229,18 @@ fn header_str<'a>(request: &'a Request<Incoming>, name: &str) -> Option<&'a str>
 }
 
 async fn handle(
-    functions: Arc<HashMap<String, FunctionPool>>,
+    functions: Arc<HashMap<String, Served>>,
     request: Request<Incoming>,
 ) -> Response<Body> {
     let request_id = new_uuid();
+    if let Err(refusal) = check_local_request(request.headers(), request.uri()) {
+        return service_error(
+            StatusCode::FORBIDDEN,
+            "AccessDeniedException",
+            &refusal.to_string(),
+            &request_id,
+        );
+    }
     let target = request
         .uri()
         .path()
@@ -219,10 +276,15 @@ async fn handle(
         }
         (a, b) => a.or(b),
     };
-    let pool = functions
-        .get(function.name)
-        .filter(|pool| qualifier.is_none_or(|q| q == "$LATEST" || q == pool.config().version));
-    let Some(pool) = pool else {
+    let served = functions.get(function.name).filter(|served| {
+        qualifier.is_none_or(|q| q == "$LATEST" || q == served.pool.config().version)
+    });
+    let Some(Served {
+        pool,
+        events,
+        event_limit,
+    }) = served
+    else {
         let region = function.region.unwrap_or("us-east-1");
         let account = function.account.unwrap_or(LOCAL_ACCOUNT_ID);
         let suffix = qualifier.map(|q| format!(":{q}")).unwrap_or_default();
@@ -271,22 +333,19 @@ async fn handle(
         client_context,
         cognito_identity: None,
     };
-    let payload = match Limited::new(request.into_body(), MAX_REQUEST_BYTES)
-        .collect()
-        .await
-    {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
+    let payload = match read_limited(request.into_body(), MAX_PAYLOAD_BYTES).await {
+        Ok(read) => read.bytes,
+        Err(BodyError::TooLarge) => {
             return service_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "RequestTooLargeException",
                 &format!(
-                    "Request must be smaller than {MAX_REQUEST_BYTES} bytes for the InvokeFunction operation"
+                    "Request must be smaller than {MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation"
                 ),
                 &request_id,
             );
         }
-        Err(_) => {
+        Err(BodyError::Broken) => {
             return service_error(
                 StatusCode::BAD_REQUEST,
                 "InvalidRequestContentException",
@@ -303,11 +362,26 @@ async fn handle(
             response
         }
         "Event" => {
+            // Lambda queues events without a visible bound; locally the queue is bounded, and
+            // over it the caller is throttled as Lambda throttles.
+            let Ok(permit) = Arc::clone(events).try_acquire_owned() else {
+                return service_error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "TooManyRequestsException",
+                    &format!(
+                        "Rate Exceeded: function {} already has {event_limit} Event invocations \
+                         queued or running (lattice-local's bound)",
+                        pool.name()
+                    ),
+                    &request_id,
+                );
+            };
             let pool = pool.clone();
             tokio::spawn(async move {
                 if let Err(error) = pool.invoke(payload, options).await {
                     tracing::warn!(function = pool.name(), %error, "asynchronous invocation failed");
                 }
+                drop(permit);
             });
             let mut response = invoked(Bytes::new(), false, &request_id);
             *response.status_mut() = StatusCode::ACCEPTED;

@@ -51,10 +51,14 @@ struct UpArgs {
     /// Local credentials file (default: local/demo/credentials.json).
     #[arg(long)]
     credentials: Option<PathBuf>,
+    /// Principal the functions sign as (a principal_arn of the credentials file; default: the
+    /// file's first principal).
+    #[arg(long, value_name = "ARN")]
+    function_principal: Option<String>,
     /// Upstream of an HTTP (IP/INSTANCE) target group, GROUP=URL (repeatable).
     #[arg(long = "upstream", value_name = "GROUP=URL")]
     upstreams: Vec<String>,
-    /// Address to listen on.
+    /// Address the data plane listens on (the Invoke API always listens on 127.0.0.1).
     #[arg(long, default_value = "127.0.0.1")]
     bind: IpAddr,
     /// Port of the Host-routed listener (<service>.lattice.localhost); 0 = any.
@@ -63,7 +67,7 @@ struct UpArgs {
     /// Port of one service, NAME=PORT (repeatable); others get free ports.
     #[arg(long = "service-port", value_name = "NAME=PORT")]
     service_ports: Vec<String>,
-    /// Port of the Lambda Invoke API; 0 = any.
+    /// Port of the Lambda Invoke API on 127.0.0.1; 0 = any.
     #[arg(long, default_value_t = 9001)]
     invoke_port: u16,
     /// Most concurrent instances per function.
@@ -112,6 +116,7 @@ fn up_options(args: UpArgs) -> Result<UpOptions, UpError> {
         parameters,
         region: args.region,
         credentials: args.credentials,
+        function_principal: args.function_principal,
         upstreams,
         bind: args.bind,
         port: args.port,

@@ -13,7 +13,7 @@ use lattice_local::k8s::{
     CLIENT_ROLE_PLACEHOLDER, CheckOptions, ManifestTopology, Manifests, MapOptions, ObjectKey,
     TargetPort,
 };
-use lattice_local::routing::{Action, PathMatchKind};
+use lattice_local::model::{Action, PathMatchKind};
 use lattice_local::template::{LoadOptions, ParamValue, TargetKind, Topology};
 
 const REGION: &str = "us-west-2";

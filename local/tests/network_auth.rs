@@ -27,7 +27,11 @@ impl Plane {
     }
 
     fn addr(&self, service: &str) -> SocketAddr {
-        self.stack.server.endpoint(service).expect("service").addr
+        self.stack
+            .data_plane
+            .endpoint(service)
+            .expect("service")
+            .addr
     }
 
     /// `GET path` to `service`, signed by `who` (see [`network_auth_request`]).
@@ -44,7 +48,8 @@ impl Plane {
 
     /// The `auth=` of the last access-log record.
     fn last_decision(&self) -> String {
-        self.log.records().last().expect("a record").auth.clone()
+        let record = self.log.records().last().cloned().expect("a record");
+        record.auth.as_deref().unwrap_or("-").to_owned()
     }
 }
 

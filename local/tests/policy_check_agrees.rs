@@ -102,7 +102,11 @@ fn policy_check_and_the_live_data_plane_decide_alike() {
     let outcomes = [std::cell::Cell::new(0usize), std::cell::Cell::new(0usize)];
     runner
         .run(&cases(), |case| {
-            let addr = stack.server.endpoint(case.service).expect("service").addr;
+            let addr = stack
+                .data_plane
+                .endpoint(case.service)
+                .expect("service")
+                .addr;
             let reply = runtime.block_on(send(case.live_request(addr)));
             prop_assert!(
                 reply.status == StatusCode::OK || reply.status == StatusCode::FORBIDDEN,

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use common::{REGION, Signer, echo_upstream, get, reported_header, send};
 use http::StatusCode;
 use lattice_local::auth::{CredentialStore, LocalPrincipal};
-use lattice_local::server::ServerOptions;
+use lattice_local::dataplane::DataPlaneOptions;
 use lattice_local::template::{LoadOptions, Topology};
 use lattice_local::up::{Stack, StackOptions};
 
@@ -94,13 +94,13 @@ async fn start() -> (Stack, SocketAddr, SocketAddr) {
     ])
     .expect("store");
     let upstream = echo_upstream("pods").await;
-    let mut options = StackOptions::new(ServerOptions::new(REGION, Arc::new(store)));
+    let mut options = StackOptions::new(DataPlaneOptions::new(REGION, Arc::new(store)));
     options.upstreams = BTreeMap::from([("Pods".to_owned(), format!("http://{upstream}"))]);
     let stack = Stack::start(&topology, options, |_| unreachable!())
         .await
         .expect("stack");
-    let secure = stack.server.endpoint("secure").unwrap().addr;
-    let open = stack.server.endpoint("open").unwrap().addr;
+    let secure = stack.data_plane.endpoint("secure").unwrap().addr;
+    let open = stack.data_plane.endpoint("open").unwrap().addr;
     (stack, secure, open)
 }
 
@@ -306,12 +306,12 @@ async fn an_aws_iam_service_without_policy_denies_everything() {
     )])
     .unwrap();
     let upstream = echo_upstream("pods").await;
-    let mut options = StackOptions::new(ServerOptions::new(REGION, Arc::new(store)));
+    let mut options = StackOptions::new(DataPlaneOptions::new(REGION, Arc::new(store)));
     options.upstreams = BTreeMap::from([("Pods".to_owned(), format!("http://{upstream}"))]);
     let stack = Stack::start(&topology, options, |_| unreachable!())
         .await
         .unwrap();
-    let secure = stack.server.endpoint("secure").unwrap().addr;
+    let secure = stack.data_plane.endpoint("secure").unwrap().addr;
     let reply = send(signed(
         secure,
         "/app",

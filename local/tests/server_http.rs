@@ -7,11 +7,11 @@ mod common;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use common::{REGION, echo_upstream, get, reported_header, send};
+use common::{REGION, echo_upstream, get, logged, reported_header, send};
 use http::StatusCode;
 use lattice_local::access_log::AccessLog;
 use lattice_local::auth::CredentialStore;
-use lattice_local::server::ServerOptions;
+use lattice_local::dataplane::DataPlaneOptions;
 use lattice_local::template::{LoadOptions, Topology};
 use lattice_local::up::{Stack, StackOptions};
 
@@ -102,7 +102,7 @@ struct Running {
 impl Running {
     fn shop(&self) -> std::net::SocketAddr {
         self.stack
-            .server
+            .data_plane
             .endpoint("shop")
             .expect("shop endpoint")
             .addr
@@ -110,6 +110,11 @@ impl Running {
 }
 
 async fn start(parameters: &[(&str, &str)]) -> Running {
+    start_on_threads(parameters, 0).await
+}
+
+/// `threads`: the data plane's own worker threads (0: the test's runtime).
+async fn start_on_threads(parameters: &[(&str, &str)], threads: usize) -> Running {
     let mut load = LoadOptions::new(REGION);
     for (k, v) in parameters {
         load = load.with_parameter(*k, *v);
@@ -119,10 +124,11 @@ async fn start(parameters: &[(&str, &str)]) -> Running {
     let canary = echo_upstream("canary").await;
     let store = Arc::new(CredentialStore::from_entries(Vec::new()).expect("empty store"));
     let log = AccessLog::memory();
-    let mut server = ServerOptions::new(REGION, store);
-    server.access_log = log.clone();
-    server.source_vpc_arn = Some("arn:aws:ec2:us-west-2:000000000000:vpc/vpc-0test".into());
-    let mut options = StackOptions::new(server);
+    let mut data_plane = DataPlaneOptions::new(REGION, store);
+    data_plane.access_log = log.clone();
+    data_plane.threads = threads;
+    data_plane.source_vpc_arn = Some("arn:aws:ec2:us-west-2:000000000000:vpc/vpc-0test".into());
+    let mut options = StackOptions::new(data_plane);
     options.upstreams = BTreeMap::from([
         ("Main".to_owned(), format!("http://{main}")),
         ("canary".to_owned(), format!("http://{canary}")),
@@ -189,7 +195,7 @@ async fn rules_apply_in_priority_order_with_every_match_type() {
         .log
         .records()
         .iter()
-        .map(|r| r.rule.clone())
+        .map(|r| logged(&r.rule))
         .collect();
     assert_eq!(
         rules,
@@ -206,7 +212,7 @@ async fn rules_apply_in_priority_order_with_every_match_type() {
         .log
         .records()
         .iter()
-        .map(|r| r.target.clone())
+        .map(|r| logged(&r.target))
         .collect();
     assert_eq!(targets[4], "fixed-response");
     assert!(
@@ -297,7 +303,7 @@ async fn client_copies_of_lattice_headers_are_stripped_and_lattice_values_added(
 #[tokio::test]
 async fn the_host_port_routes_by_service_name() {
     let running = start(&[]).await;
-    let host = running.stack.server.host_addr();
+    let host = running.stack.data_plane.host_addr();
     let port = host.port();
     let reply = send(get(
         host,
@@ -316,7 +322,7 @@ async fn the_host_port_routes_by_service_name() {
         .log
         .records()
         .iter()
-        .map(|r| r.service.clone())
+        .map(|r| logged(&r.service))
         .collect();
     assert_eq!(services, ["shop", "other", "-"]);
 }
@@ -325,7 +331,7 @@ async fn the_host_port_routes_by_service_name() {
 async fn a_group_without_upstream_answers_503_and_a_dead_upstream_502() {
     let topology = Topology::from_yaml(TEMPLATE, &LoadOptions::new(REGION)).unwrap();
     let store = Arc::new(CredentialStore::from_entries(Vec::new()).unwrap());
-    let mut options = StackOptions::new(ServerOptions::new(REGION, store));
+    let mut options = StackOptions::new(DataPlaneOptions::new(REGION, store));
     // Main points at a port nobody listens on; Canary has no upstream at all.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -335,7 +341,7 @@ async fn a_group_without_upstream_answers_503_and_a_dead_upstream_502() {
     let stack = Stack::start(&topology, options, |_| unreachable!())
         .await
         .unwrap();
-    let shop = stack.server.endpoint("shop").unwrap().addr;
+    let shop = stack.data_plane.endpoint("shop").unwrap().addr;
     assert_eq!(
         send(get(shop, "shop", "/api/x")).await.status,
         StatusCode::BAD_GATEWAY
@@ -355,7 +361,8 @@ async fn a_group_without_upstream_answers_503_and_a_dead_upstream_502() {
 
 #[tokio::test]
 async fn upstream_connections_are_reused_and_large_bodies_stream_through() {
-    let running = start(&[]).await;
+    // On worker threads: a client connection stays on one thread, and so does its upstream pool.
+    let running = start_on_threads(&[], 2).await;
     let shop = running.shop();
     let mut peers = Vec::new();
     for _ in 0..5 {

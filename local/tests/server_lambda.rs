@@ -12,8 +12,8 @@ use common::{REGION, fixture_binary, get, reported_header, send, test_function_b
 use http::StatusCode;
 use lattice_local::access_log::AccessLog;
 use lattice_local::auth::CredentialStore;
+use lattice_local::dataplane::DataPlaneOptions;
 use lattice_local::functions::DiscardLogSink;
-use lattice_local::server::ServerOptions;
 use lattice_local::template::{LoadOptions, Topology};
 use lattice_local::up::{Stack, StackOptions};
 
@@ -84,10 +84,10 @@ async fn start() -> Running {
     let topology = Topology::from_yaml(TEMPLATE, &LoadOptions::new(REGION)).expect("template");
     let store = Arc::new(CredentialStore::from_entries(Vec::new()).unwrap());
     let log = AccessLog::memory();
-    let mut server = ServerOptions::new(REGION, store);
-    server.access_log = log.clone();
-    server.source_vpc_arn = Some("arn:aws:ec2:us-west-2:000000000000:vpc/vpc-0caller".into());
-    let mut options = StackOptions::new(server);
+    let mut data_plane = DataPlaneOptions::new(REGION, store);
+    data_plane.access_log = log.clone();
+    data_plane.source_vpc_arn = Some("arn:aws:ec2:us-west-2:000000000000:vpc/vpc-0caller".into());
+    let mut options = StackOptions::new(data_plane);
     options.max_instances = 2;
     options.log_sink = Arc::new(DiscardLogSink);
     let stack = Stack::start(&topology, options, move |name| -> PathBuf {
@@ -99,7 +99,7 @@ async fn start() -> Running {
     })
     .await
     .expect("stack");
-    let addr = stack.server.endpoint("api").unwrap().addr;
+    let addr = stack.data_plane.endpoint("api").unwrap().addr;
     Running {
         stack,
         addr,
@@ -224,4 +224,52 @@ async fn a_response_that_is_not_a_lattice_response_gives_502() {
         reply.text()
     );
     drop(running.stack);
+}
+
+#[tokio::test]
+async fn an_event_over_the_lambda_limit_is_refused_with_413_naming_the_limit() {
+    let running = start().await;
+    // 5 MB of binary: under the 6 MB body limit, but base64 in the event makes it 6.7 MB.
+    let body = vec![0xffu8; 5_000_000];
+    let request = http::Request::post(format!("http://{}/upload", running.addr))
+        .header("host", "api")
+        .header("content-type", "application/octet-stream")
+        .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+        .unwrap();
+    let reply = send(request).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        reply.text()
+    );
+    let text = reply.text();
+    assert!(text.contains("6291456-byte Lambda invoke limit"), "{text}");
+    assert!(text.contains("base64"), "{text}");
+    // A body over the limit itself is refused before any event is built.
+    let request = http::Request::post(format!("http://{}/upload", running.addr))
+        .header("host", "api")
+        .body(http_body_util::Full::new(bytes::Bytes::from(vec![
+            b'x';
+            6 * 1024 * 1024
+                + 1
+        ])))
+        .unwrap();
+    let reply = send(request).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        reply.text()
+    );
+    let reasons: Vec<&str> = running
+        .log
+        .records()
+        .iter()
+        .map(|r| r.reason.unwrap_or("-"))
+        .collect();
+    assert_eq!(reasons, ["event-too-large", "body-too-large"]);
+    // The function never ran: no instance was started for a refused event.
+    let pool = running.stack.pool("Fixture").expect("fixture pool");
+    assert!(pool.instances().is_empty(), "{:?}", pool.instances());
 }

@@ -135,12 +135,13 @@ pub(crate) struct StoredPrincipal {
     pub(crate) sigv4a_key: VerifyingKeyCell,
 }
 
-/// Local principals by access key id. Cheap to clone (shared).
+/// Local principals by access key id, in file order. Cheap to clone (shared).
 #[derive(Clone, Default)]
 pub struct CredentialStore {
     by_access_key: Arc<HashMap<String, Arc<StoredPrincipal>>>,
-    /// Access key ids in file order, so lookups by ARN are deterministic.
-    in_file_order: Arc<[String]>,
+    /// The same principals in the order of the file: "the first principal" means the same one
+    /// on every run.
+    in_order: Arc<Vec<Arc<StoredPrincipal>>>,
 }
 
 impl CredentialStore {
@@ -162,24 +163,25 @@ impl CredentialStore {
     /// Builds a store from principals, validating each (non-empty secret, valid ARNs, …).
     pub fn from_entries(entries: Vec<LocalPrincipal>) -> Result<Self, AuthConfigError> {
         let mut by_access_key = HashMap::with_capacity(entries.len());
-        let mut in_file_order = Vec::with_capacity(entries.len());
+        let mut in_order = Vec::with_capacity(entries.len());
         for (index, principal) in entries.into_iter().enumerate() {
             validate(index, &principal)?;
             let key = principal.access_key_id.clone();
             if by_access_key.contains_key(&key) {
                 return Err(AuthConfigError::DuplicateAccessKey(key));
             }
-            in_file_order.push(key.clone());
             let stored = StoredPrincipal {
                 principal,
                 sigv4_keys: SigningKeyCache::default(),
                 sigv4a_key: OnceLock::new(),
             };
-            by_access_key.insert(key, Arc::new(stored));
+            let stored = Arc::new(stored);
+            in_order.push(Arc::clone(&stored));
+            by_access_key.insert(key, stored);
         }
         Ok(CredentialStore {
             by_access_key: Arc::new(by_access_key),
-            in_file_order: in_file_order.into(),
+            in_order: Arc::new(in_order),
         })
     }
 
@@ -192,18 +194,12 @@ impl CredentialStore {
 
     /// The first principal (in file order) whose ARN is `principal_arn`.
     pub fn by_principal_arn(&self, principal_arn: &str) -> Option<&LocalPrincipal> {
-        self.in_file_order
-            .iter()
-            .find(|key| {
-                self.get(key)
-                    .is_some_and(|p| p.principal_arn == principal_arn)
-            })
-            .and_then(|key| self.get(key))
+        self.principals().find(|p| p.principal_arn == principal_arn)
     }
 
-    /// All principals, in no particular order.
+    /// All principals, in the order of the file.
     pub fn principals(&self) -> impl Iterator<Item = &LocalPrincipal> {
-        self.by_access_key.values().map(|stored| &stored.principal)
+        self.in_order.iter().map(|stored| &stored.principal)
     }
 
     /// Number of principals.
@@ -328,6 +324,18 @@ mod tests {
         for p in store.principals() {
             assert_eq!(p.account().len(), 12, "{p:?}");
         }
+    }
+
+    #[test]
+    fn principals_come_in_file_order() {
+        let keys: Vec<String> = (0..20).map(|i| format!("AKIAORDER{i:02}")).collect();
+        let store =
+            CredentialStore::from_entries(keys.iter().map(|k| principal(k)).collect()).unwrap();
+        let listed: Vec<&str> = store
+            .principals()
+            .map(|p| p.access_key_id.as_str())
+            .collect();
+        assert_eq!(listed, keys);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use http::HeaderValue;
+use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -31,6 +32,10 @@ pub struct FunctionPool {
 }
 
 struct Shared {
+    /// The runtime the pool was made on, where its processes and their Runtime APIs live:
+    /// invokes may come from other runtimes (the data plane's worker threads), and a process's
+    /// I/O must stay on the runtime that spawned it.
+    home: Option<Handle>,
     launcher: Launcher,
     arn: String,
     arn_header: HeaderValue,
@@ -77,6 +82,7 @@ impl FunctionPool {
         let permits = Arc::new(Semaphore::new(config.max_instances));
         Ok(Self {
             shared: Arc::new(Shared {
+                home: Handle::try_current().ok(),
                 launcher: Launcher {
                     function: Arc::from(config.name.as_str()),
                     config,
@@ -122,7 +128,12 @@ impl FunctionPool {
     ) -> Result<InvokeOutcome, InvokeError> {
         let invocation = self.invocation(payload, options)?;
         let shared = Arc::clone(&self.shared);
-        match tokio::spawn(async move { shared.run(invocation).await }).await {
+        let run = async move { shared.run(invocation).await };
+        let running = match &self.shared.home {
+            Some(home) => home.spawn(run),
+            None => tokio::spawn(run),
+        };
+        match running.await {
             Ok(outcome) => outcome,
             Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
             // Only happens while the runtime itself shuts down.
@@ -167,12 +178,16 @@ impl FunctionPool {
                 break;
             };
             let shared = Arc::clone(&self.shared);
-            starting.spawn(async move {
+            let start = async move {
                 let instance = shared.start_instance().await?;
                 shared.release(instance);
                 drop(permit);
                 Ok::<(), InvokeError>(())
-            });
+            };
+            match &self.shared.home {
+                Some(home) => starting.spawn_on(start, home),
+                None => starting.spawn(start),
+            };
         }
         let mut first_error = None;
         while let Some(joined) = starting.join_next().await {

@@ -8,7 +8,7 @@ use lattice_lambda::AuthType;
 use serde_json::json;
 
 use super::*;
-use crate::routing::{
+use crate::model::{
     Action, HeaderMatch, HeaderMatchKind, HttpMatch, PathMatch, PathMatchKind, WeightedTarget,
 };
 use crate::template::TargetKind;

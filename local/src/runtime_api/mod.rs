@@ -9,15 +9,16 @@
 //! parked `/next` wakes as soon as [`RuntimeApi::dispatch`] is called, and the posted
 //! response completes the future it returned.
 
-mod body;
 mod extension_registry;
 mod extensions;
 mod ids;
 mod invocation;
 mod reply;
 mod routes;
-pub(crate) mod server;
 mod state;
+
+// The shared body reader, under the name the routes and extensions use.
+use crate::net::body;
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -25,6 +26,10 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use tokio::net::TcpListener;
+
+use crate::net::accept::service_from_fn;
+use crate::net::limits::LOCAL_API_MAX_CONNECTIONS;
+use crate::net::{ServeOptions, ServerTask, serve};
 use tokio::sync::{mpsc, oneshot};
 
 pub use extension_registry::RegisteredExtension;
@@ -43,7 +48,7 @@ pub struct RuntimeApi {
     addr: SocketAddr,
     shared: Arc<Shared>,
     queue: mpsc::UnboundedSender<Queued>,
-    _server: server::ServerTask,
+    _server: ServerTask,
 }
 
 impl std::fmt::Debug for Shared {
@@ -67,9 +72,14 @@ impl RuntimeApi {
         let (queue, queued) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared::new(identity, queued));
         let routed = Arc::clone(&shared);
-        let server = server::serve(listener, move |request| {
-            routes::route(Arc::clone(&routed), request)
-        });
+        let server = serve(
+            listener,
+            ServeOptions::new(LOCAL_API_MAX_CONNECTIONS),
+            move |_| {
+                let routed = Arc::clone(&routed);
+                service_from_fn(move |request| routes::route(Arc::clone(&routed), request))
+            },
+        );
         Ok(Self {
             addr,
             shared,

@@ -12,6 +12,7 @@ use super::extensions;
 use super::invocation::{FunctionError, InvocationResult};
 use super::reply::{self, Body};
 use super::state::{MAX_RESPONSE_BYTES, Phase, Queued, Shared};
+use crate::net::host::check_local_request;
 
 const ERROR_TYPE_HEADER: &str = "lambda-runtime-function-error-type";
 const ERROR_BODY_TRAILER: &str = "lambda-runtime-function-error-body";
@@ -56,6 +57,14 @@ impl Endpoint {
 
 /// Answer one request to an instance's Runtime API.
 pub(crate) async fn route(shared: Arc<Shared>, request: Request<Incoming>) -> Response<Body> {
+    // Only the function's own process should call; a web page must not steal invocations.
+    if let Err(refusal) = check_local_request(request.headers(), request.uri()) {
+        return reply::error(
+            StatusCode::FORBIDDEN,
+            "AccessDeniedException",
+            refusal.to_string(),
+        );
+    }
     let Some((endpoint, method)) = Endpoint::parse(request.uri().path()) else {
         return reply::not_found();
     };

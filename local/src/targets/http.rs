@@ -38,10 +38,22 @@ pub enum ProxyError {
     },
 }
 
-/// A reverse proxy to one upstream, with a shared keep-alive connection pool.
+thread_local! {
+    /// The upstream client of this thread: its keep-alive pool (keyed by upstream) and the
+    /// connection tasks it spawns stay on the thread whose requests use them, so a proxied
+    /// request wakes no other thread (see `net::workers`).
+    static UPSTREAM_CLIENT: Client<HttpConnector, Incoming> = {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build(connector)
+    };
+}
+
+/// A reverse proxy to one upstream, over keep-alive connections pooled per thread.
 #[derive(Clone, Debug)]
 pub struct HttpTarget {
-    client: Client<HttpConnector, Incoming>,
     upstream: Uri,
     scheme: Scheme,
     authority: Authority,
@@ -68,13 +80,7 @@ impl HttpTarget {
         }
         let authority = uri.authority().cloned().ok_or_else(|| invalid("no host"))?;
         let base_path = uri.path().trim_end_matches('/').to_owned();
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build(connector);
         Ok(HttpTarget {
-            client,
             upstream: uri,
             scheme,
             authority,
@@ -113,14 +119,11 @@ impl HttpTarget {
         strip_hop_by_hop(&mut parts.headers);
         apply_lattice_headers(&mut parts.headers, context, client);
         let request = Request::from_parts(parts, body);
-        let mut response =
-            self.client
-                .request(request)
-                .await
-                .map_err(|source| ProxyError::Upstream {
-                    upstream: self.upstream.to_string(),
-                    source,
-                })?;
+        let pending = UPSTREAM_CLIENT.with(|client| client.request(request));
+        let mut response = pending.await.map_err(|source| ProxyError::Upstream {
+            upstream: self.upstream.to_string(),
+            source,
+        })?;
         strip_hop_by_hop(response.headers_mut());
         Ok(response)
     }

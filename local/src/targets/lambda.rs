@@ -10,6 +10,7 @@ use lattice_lambda::{
 
 use super::{ClientInfo, apply_lattice_headers, strip_hop_by_hop};
 use crate::functions::{FunctionPool, InvokeError, InvokeOptions, InvokeOutcome};
+use crate::net::limits::MAX_PAYLOAD_BYTES;
 
 /// Why a Lambda target could not produce a response (Lattice answers `502`).
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +32,16 @@ pub enum LambdaTargetError {
         error_type: String,
         /// `errorMessage`.
         error_message: String,
+    },
+    /// The event built from the request is over the Lambda invoke payload limit.
+    #[error(
+        "the event for function {function} is {size} bytes, over the {MAX_PAYLOAD_BYTES}-byte Lambda invoke limit"
+    )]
+    EventTooLarge {
+        /// Function name.
+        function: String,
+        /// The event's size.
+        size: usize,
     },
     /// The function's response is not a Lattice response.
     #[error("function {function} returned a malformed Lattice response: {source}")]
@@ -101,6 +112,14 @@ impl LambdaTarget {
     ) -> Result<http::Response<Full<Bytes>>, LambdaTargetError> {
         let function = || self.pool.name().to_owned();
         let payload = Bytes::from(self.event_json(request));
+        // Lambda limits the payload, not the body: base64 and the headers can push an event
+        // built from a body under the limit over it.
+        if payload.len() > MAX_PAYLOAD_BYTES {
+            return Err(LambdaTargetError::EventTooLarge {
+                function: function(),
+                size: payload.len(),
+            });
+        }
         let outcome = self
             .pool
             .invoke(payload, InvokeOptions::default())

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use ::http::{HeaderMap, HeaderName, HeaderValue};
 use bytes::Bytes;
 use http_body_util::{Either, Full};
-use lattice_lambda::{IDENTITY_HEADER, NETWORK_HEADER, RequestContext, TARGET_HEADER};
+use lattice_lambda::RequestContext;
 
 pub use self::http::{HttpTarget, ProxyError};
 pub use self::lambda::{LambdaTarget, LambdaTargetError};
@@ -53,32 +53,32 @@ pub struct ClientInfo {
     pub https: bool,
 }
 
-/// Headers Lattice sets itself; copies sent by the client are removed so a
-/// target can trust them.
-pub const LATTICE_SET_HEADERS: [&str; 7] = [
-    IDENTITY_HEADER,
-    NETWORK_HEADER,
-    // Written from the caller's principal tags: a client copy would forge them.
-    "x-amzn-lattice-identity-tags",
-    TARGET_HEADER,
-    "x-forwarded-for",
-    "x-forwarded-port",
-    "x-forwarded-proto",
-];
+/// Every header whose name starts with this is Lattice's to set (`x-amzn-lattice-identity`,
+/// `-network`, `-target`, `-identity-tags`, and any Lattice adds later): targets may trust them
+/// because Lattice removes every client copy, whatever its case or count.
+pub const LATTICE_HEADER_PREFIX: &str = "x-amzn-lattice-";
 
-/// Removes every header Lattice sets from `headers`, then adds Lattice's own
-/// values: the identity, network and target headers from `context`, and
-/// `x-forwarded-for/-port/-proto` from `client`.
+/// The `x-forwarded-*` headers Lattice sets (client copies are replaced).
+pub const FORWARDED_HEADERS: [&str; 3] =
+    ["x-forwarded-for", "x-forwarded-port", "x-forwarded-proto"];
+
+/// Removes every client copy of a header Lattice sets (any `x-amzn-lattice-*`, the
+/// `x-forwarded-*` ones), then adds Lattice's own values: the identity, network and target
+/// headers from `context`, and `x-forwarded-for/-port/-proto` from `client`.
 ///
 /// ```
 /// use http::HeaderMap;
 /// use lattice_local::targets::{ClientInfo, apply_lattice_headers};
 /// let mut headers = HeaderMap::new();
 /// headers.insert("x-amzn-lattice-identity", "Principal=arn:aws:iam::1:root".parse().unwrap());
+/// let tags = http::HeaderName::from_bytes(b"X-Amzn-Lattice-Identity-Tags").unwrap();
+/// headers.append(&tags, "team=admin".parse().unwrap());
+/// headers.append("x-amzn-lattice-identity-tags", "team=root".parse().unwrap());
 /// headers.insert("x-forwarded-for", "6.6.6.6".parse().unwrap());
 /// let client = ClientInfo { addr: "127.0.0.1:5000".parse().unwrap(), listener_port: 443, https: true };
 /// apply_lattice_headers(&mut headers, &lattice_lambda::RequestContext::default(), &client);
 /// assert!(headers.get("x-amzn-lattice-identity").is_none());
+/// assert!(headers.get("x-amzn-lattice-identity-tags").is_none());
 /// assert_eq!(headers["x-forwarded-for"], "127.0.0.1");
 /// assert_eq!(headers["x-forwarded-proto"], "https");
 /// ```
@@ -87,7 +87,17 @@ pub fn apply_lattice_headers(
     context: &RequestContext,
     client: &ClientInfo,
 ) {
-    for name in LATTICE_SET_HEADERS {
+    // Names are stored lowercase, so one prefix test covers every spelling; `remove` drops
+    // every value of a repeated header. Collected first: the map cannot change while iterated.
+    let spoofed: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| name.as_str().starts_with(LATTICE_HEADER_PREFIX))
+        .cloned()
+        .collect();
+    for name in spoofed {
+        headers.remove(name);
+    }
+    for name in FORWARDED_HEADERS {
         headers.remove(name);
     }
     for (name, value) in context.lattice_headers() {
@@ -143,14 +153,27 @@ pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lattice_lambda::{AuthType, Identity};
+    use lattice_lambda::{AuthType, IDENTITY_HEADER, Identity, NETWORK_HEADER, TARGET_HEADER};
+
+    /// Every header a client might send to impersonate Lattice, in mixed spellings.
+    const SPOOFED: [&str; 8] = [
+        IDENTITY_HEADER,
+        NETWORK_HEADER,
+        TARGET_HEADER,
+        "X-Amzn-Lattice-Identity-Tags",
+        "x-amzn-lattice-future-header",
+        "x-forwarded-for",
+        "X-Forwarded-Port",
+        "x-forwarded-proto",
+    ];
 
     #[test]
     fn spoofed_lattice_headers_are_replaced_by_lattice_values() {
         let mut headers = HeaderMap::new();
-        for name in LATTICE_SET_HEADERS {
-            headers.append(name, HeaderValue::from_static("spoofed"));
-            headers.append(name, HeaderValue::from_static("spoofed-twice"));
+        for name in SPOOFED {
+            let name = HeaderName::from_bytes(name.as_bytes()).unwrap();
+            headers.append(&name, HeaderValue::from_static("spoofed"));
+            headers.append(&name, HeaderValue::from_static("spoofed-twice"));
         }
         headers.insert("x-kept", HeaderValue::from_static("yes"));
         let context = RequestContext {
@@ -168,8 +191,9 @@ mod tests {
             https: false,
         };
         apply_lattice_headers(&mut headers, &context, &client);
-        for name in LATTICE_SET_HEADERS {
-            let values: Vec<_> = headers.get_all(name).iter().collect();
+        for name in SPOOFED {
+            let name = HeaderName::from_bytes(name.as_bytes()).unwrap();
+            let values: Vec<_> = headers.get_all(&name).iter().collect();
             assert!(
                 values
                     .iter()
@@ -188,6 +212,8 @@ mod tests {
         assert_eq!(headers["x-forwarded-port"], "80");
         assert_eq!(headers["x-forwarded-proto"], "http");
         assert_eq!(headers["x-kept"], "yes");
+        assert!(headers.get("x-amzn-lattice-identity-tags").is_none());
+        assert!(headers.get("x-amzn-lattice-future-header").is_none());
     }
 
     #[test]

@@ -8,8 +8,8 @@ use http::{Method, StatusCode};
 use lattice_lambda::{AuthType, EventVersion};
 
 use super::*;
+use crate::dataplane::router::{Destination, MatchInput, Router};
 use crate::model::{Action, PathMatchKind, WeightedTarget};
-use crate::routing::{Decision, RequestFacts, Router};
 
 fn project_template() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
@@ -47,12 +47,12 @@ fn project_template_yields_both_services_with_their_rules() {
     );
     let router = Router::new(listener.rules.clone(), listener.default_action.clone());
     let headers = http::HeaderMap::new();
-    let route = router.route(&RequestFacts {
+    let route = router.route(&MatchInput {
         method: &Method::GET,
         path: "/app/x",
         headers: &headers,
     });
-    let Decision::Forward(group) = route.decision else {
+    let Destination::Forward(group) = route.decision else {
         panic!("expected forward, got {route:?}");
     };
     let group = topology.target_group(group).expect("group");

@@ -284,6 +284,40 @@ pub fn reported_header<'a>(report: &'a Value, name: &str) -> Option<&'a str> {
     report["headers"][name][0].as_str()
 }
 
+/// An access-log field as the log line writes it (`-` when absent).
+pub fn logged(value: &Option<std::sync::Arc<str>>) -> String {
+    value.as_deref().unwrap_or("-").to_owned()
+}
+
+/// Sends `request` (a whole HTTP/1.1 request, `Connection: close`) over a fresh connection and
+/// returns the raw response: for requests a client library would normalise (header case,
+/// repeated headers, paths).
+pub async fn raw_request(addr: SocketAddr, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut response))
+        .await
+        .expect("response within 30 s")
+        .expect("read");
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+/// The status code of a raw response.
+pub fn raw_status(response: &str) -> u16 {
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP response: {response:?}"))
+}
+
+/// The body of a raw response (everything after the head).
+pub fn raw_body(response: &str) -> &str {
+    response.split_once("\r\n\r\n").map_or("", |(_, body)| body)
+}
+
 /// `fixtures/network-auth.yaml`: two networks (one `AWS_IAM` with a policy, one without) and
 /// services whose policies use tags, source IPs, joined headers and queries.
 pub const NETWORK_AUTH_TEMPLATE: &str = concat!(
@@ -329,7 +363,8 @@ pub async fn network_auth_stack(
     let store = lattice_local::auth::CredentialStore::load(NETWORK_AUTH_CREDENTIALS)
         .expect("fixture credentials");
     let upstream = echo_upstream("pods").await;
-    let mut server = lattice_local::server::ServerOptions::new(REGION, std::sync::Arc::new(store));
+    let mut server =
+        lattice_local::dataplane::DataPlaneOptions::new(REGION, std::sync::Arc::new(store));
     server.access_log = access_log;
     let mut options = lattice_local::up::StackOptions::new(server);
     options.upstreams =

@@ -12,7 +12,7 @@ use crate::k8s::gateway_api::{
     Gateway, GatewayListener, HttpRoute, HttpRouteRule, LATTICE_GATEWAY_CLASS,
 };
 use crate::k8s::meta::Located;
-use crate::routing::{
+use crate::model::{
     Action, HeaderMatch, HeaderMatchKind, HttpMatch, PathMatch, PathMatchKind, Rule, WeightedTarget,
 };
 use crate::template::{Listener, Service, local_id};

@@ -1,35 +1,37 @@
-//! Listener rules as Lattice applies them: rules in priority order (lowest
-//! number first), the first whose match holds decides; otherwise the listener's
-//! default action. An action forwards to weighted target groups or answers with
-//! a fixed status.
+//! Listener rules as Lattice applies them: rules in priority order (lowest number first), the
+//! first whose match holds decides; otherwise the listener's default action. An action forwards
+//! to weighted target groups or answers with a fixed status.
+//!
+//! Matching compares ASCII case-insensitively when `CaseSensitive` is false: HTTP/1.1 paths and
+//! header values that reach here are ASCII, so this is what full case folding would give, without
+//! an allocation per request.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use http::{HeaderMap, Method, StatusCode};
 
-// The rule types are topology data (`crate::model`); they stay reachable here, where
-// matching them is implemented.
-pub use crate::model::{
-    Action, HeaderMatch, HeaderMatchKind, HttpMatch, PathMatch, PathMatchKind, Rule, WeightedTarget,
+use crate::model::{
+    Action, HeaderMatch, HeaderMatchKind, HttpMatch, PathMatch, PathMatchKind, Rule,
 };
 
-/// The parts of a request routing looks at.
+/// The parts of a request rules look at.
 #[derive(Clone, Copy, Debug)]
-pub struct RequestFacts<'a> {
+pub struct MatchInput<'a> {
     /// Method.
     pub method: &'a Method,
-    /// Path without the query.
+    /// Path without the query (the canonical path: see `dataplane::path`).
     pub path: &'a str,
     /// Headers.
     pub headers: &'a HeaderMap,
 }
 
-/// Where routing sent a request.
+/// Where routing sends a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Decision<'a> {
+pub enum Destination<'a> {
     /// Forward to this target group (logical id).
     Forward(&'a str),
-    /// Answer with this status.
+    /// Answer with this status and no body.
     FixedResponse(StatusCode),
     /// A forward action whose weights are all zero: nothing can serve it.
     NoTarget,
@@ -40,22 +42,26 @@ pub enum Decision<'a> {
 pub struct Route<'a> {
     /// The matching rule, or `None` for the listener's default action.
     pub rule: Option<&'a Rule>,
+    /// The rule's logical id, or `default` (shared, for the access log).
+    pub rule_name: &'a Arc<str>,
     /// What to do.
-    pub decision: Decision<'a>,
+    pub decision: Destination<'a>,
 }
 
-impl Route<'_> {
-    /// The rule name for logs: its logical id, or `default`.
-    pub fn rule_name(&self) -> &str {
-        self.rule.map_or("default", |r| r.name.as_str())
-    }
+/// A rule ready to route: its action's weighted picker and its name for the access log.
+#[derive(Debug)]
+struct ReadyRule {
+    rule: Rule,
+    name: Arc<str>,
+    picker: Picker,
 }
 
 /// One listener's rules, ready to route.
 #[derive(Debug)]
 pub struct Router {
-    rules: Vec<(Rule, Picker)>,
+    rules: Vec<ReadyRule>,
     default: (Action, Picker),
+    default_name: Arc<str>,
 }
 
 impl Router {
@@ -65,41 +71,45 @@ impl Router {
         Router {
             rules: rules
                 .into_iter()
-                .map(|rule| {
-                    let picker = Picker::new(&rule.action);
-                    (rule, picker)
+                .map(|rule| ReadyRule {
+                    name: Arc::from(rule.name.as_str()),
+                    picker: Picker::new(&rule.action),
+                    rule,
                 })
                 .collect(),
+            default_name: Arc::from("default"),
             default: (default.clone(), Picker::new(&default)),
         }
     }
 
     /// The rules in evaluation order.
     pub fn rules(&self) -> impl Iterator<Item = &Rule> {
-        self.rules.iter().map(|(r, _)| r)
+        self.rules.iter().map(|r| &r.rule)
     }
 
     /// Routes one request.
-    pub fn route(&self, request: &RequestFacts<'_>) -> Route<'_> {
-        for (rule, picker) in &self.rules {
-            if rule.matcher.matches(request) {
+    pub fn route(&self, request: &MatchInput<'_>) -> Route<'_> {
+        for ready in &self.rules {
+            if ready.rule.matcher.matches(request) {
                 return Route {
-                    rule: Some(rule),
-                    decision: picker.decide(&rule.action),
+                    rule: Some(&ready.rule),
+                    rule_name: &ready.name,
+                    decision: ready.picker.pick(&ready.rule.action),
                 };
             }
         }
         let (action, picker) = &self.default;
         Route {
             rule: None,
-            decision: picker.decide(action),
+            rule_name: &self.default_name,
+            decision: picker.pick(action),
         }
     }
 }
 
 impl HttpMatch {
     /// Whether every condition holds for `request`.
-    pub fn matches(&self, request: &RequestFacts<'_>) -> bool {
+    pub fn matches(&self, request: &MatchInput<'_>) -> bool {
         if let Some(method) = &self.method
             && method != request.method
         {
@@ -117,14 +127,12 @@ impl HttpMatch {
 impl PathMatch {
     /// Whether `path` satisfies this condition.
     pub fn matches(&self, path: &str) -> bool {
-        let compare = |a: &str, b: &str| match self.kind {
-            PathMatchKind::Exact => a == b,
-            PathMatchKind::Prefix => a.starts_with(b),
-        };
-        if self.case_sensitive {
-            compare(path, &self.value)
-        } else {
-            compare(&path.to_lowercase(), &self.value.to_lowercase())
+        let (path, value) = (path.as_bytes(), self.value.as_bytes());
+        match self.kind {
+            PathMatchKind::Exact => equal(path, value, self.case_sensitive),
+            PathMatchKind::Prefix => {
+                path.len() >= value.len() && equal(&path[..value.len()], value, self.case_sensitive)
+            }
         }
     }
 }
@@ -132,26 +140,34 @@ impl PathMatch {
 impl HeaderMatch {
     /// Whether any value of the header satisfies this condition.
     pub fn matches(&self, headers: &HeaderMap) -> bool {
-        let expected = if self.case_sensitive {
-            self.value.clone()
-        } else {
-            self.value.to_lowercase()
-        };
+        let expected = self.value.as_bytes();
         headers.get_all(&self.name).iter().any(|value| {
-            let Ok(value) = value.to_str() else {
+            if value.to_str().is_err() {
                 return false;
-            };
-            let value = if self.case_sensitive {
-                value.to_owned()
-            } else {
-                value.to_lowercase()
-            };
+            }
+            let value = value.as_bytes();
             match self.kind {
-                HeaderMatchKind::Exact => value == expected,
-                HeaderMatchKind::Prefix => value.starts_with(&expected),
-                HeaderMatchKind::Contains => value.contains(&expected),
+                HeaderMatchKind::Exact => equal(value, expected, self.case_sensitive),
+                HeaderMatchKind::Prefix => {
+                    value.len() >= expected.len()
+                        && equal(&value[..expected.len()], expected, self.case_sensitive)
+                }
+                HeaderMatchKind::Contains => {
+                    expected.is_empty()
+                        || value
+                            .windows(expected.len())
+                            .any(|window| equal(window, expected, self.case_sensitive))
+                }
             }
         })
+    }
+}
+
+fn equal(a: &[u8], b: &[u8], case_sensitive: bool) -> bool {
+    if case_sensitive {
+        a == b
+    } else {
+        a.eq_ignore_ascii_case(b)
     }
 }
 
@@ -180,25 +196,25 @@ impl Picker {
         }
     }
 
-    fn decide<'a>(&self, action: &'a Action) -> Decision<'a> {
+    fn pick<'a>(&self, action: &'a Action) -> Destination<'a> {
         let targets = match action {
-            Action::FixedResponse(status) => return Decision::FixedResponse(*status),
+            Action::FixedResponse(status) => return Destination::FixedResponse(*status),
             Action::Forward(targets) => targets,
         };
         if self.total == 0 {
-            return Decision::NoTarget;
+            return Destination::NoTarget;
         }
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let mut slot = (n % self.total) * self.stride % self.total;
         for target in targets {
             let weight = u64::from(target.weight);
             if slot < weight {
-                return Decision::Forward(&target.target_group);
+                return Destination::Forward(&target.target_group);
             }
             slot -= weight;
         }
         // Unreachable when the weights sum to `total`; answer safely anyway.
-        Decision::NoTarget
+        Destination::NoTarget
     }
 }
 
@@ -225,6 +241,7 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::WeightedTarget;
     use http::{HeaderName, HeaderValue};
 
     fn forward(group: &str) -> Action {
@@ -257,7 +274,7 @@ mod tests {
 
     fn route_path<'a>(router: &'a Router, method: &Method, path: &str) -> Route<'a> {
         let headers = HeaderMap::new();
-        router.route(&RequestFacts {
+        router.route(&MatchInput {
             method,
             path,
             headers: &headers,
@@ -276,10 +293,10 @@ mod tests {
         let names: Vec<_> = router.rules().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["Narrow", "Broad"]);
         let route = route_path(&router, &Method::GET, "/api/x");
-        assert_eq!(route.rule_name(), "Narrow");
-        assert_eq!(route.decision, Decision::Forward("narrow"));
+        assert_eq!(&**route.rule_name, "Narrow");
+        assert_eq!(route.decision, Destination::Forward("narrow"));
         let route = route_path(&router, &Method::GET, "/other");
-        assert_eq!(route.decision, Decision::Forward("broad"));
+        assert_eq!(route.decision, Destination::Forward("broad"));
     }
 
     #[test]
@@ -289,10 +306,10 @@ mod tests {
             Action::FixedResponse(StatusCode::NOT_FOUND),
         );
         let route = route_path(&router, &Method::GET, "/elsewhere");
-        assert_eq!(route.rule_name(), "default");
+        assert_eq!(&**route.rule_name, "default");
         assert_eq!(
             route.decision,
-            Decision::FixedResponse(StatusCode::NOT_FOUND)
+            Destination::FixedResponse(StatusCode::NOT_FOUND)
         );
     }
 
@@ -372,8 +389,8 @@ mod tests {
                 case_sensitive: true,
             }],
         };
-        fn facts<'a>(method: &'a Method, headers: &'a HeaderMap) -> RequestFacts<'a> {
-            RequestFacts {
+        fn facts<'a>(method: &'a Method, headers: &'a HeaderMap) -> MatchInput<'a> {
+            MatchInput {
                 method,
                 path: "/health",
                 headers,
@@ -404,19 +421,19 @@ mod tests {
             .collect();
         let canary = picks
             .iter()
-            .filter(|d| **d == Decision::Forward("canary"))
+            .filter(|d| **d == Destination::Forward("canary"))
             .count();
         assert_eq!(canary, 100);
         // Every window of 100 consecutive requests gets exactly 10 canaries.
         for window in picks.chunks(100) {
             let n = window
                 .iter()
-                .filter(|d| **d == Decision::Forward("canary"))
+                .filter(|d| **d == Destination::Forward("canary"))
                 .count();
             assert_eq!(n, 10);
         }
         // Interleaved: the first 20 requests already include a canary.
-        assert!(picks[..20].contains(&Decision::Forward("canary")));
+        assert!(picks[..20].contains(&Destination::Forward("canary")));
     }
 
     #[test]
@@ -430,7 +447,7 @@ mod tests {
         );
         assert_eq!(
             route_path(&none, &Method::GET, "/").decision,
-            Decision::NoTarget
+            Destination::NoTarget
         );
         let one_sided = Router::new(
             Vec::new(),
@@ -448,7 +465,7 @@ mod tests {
         for _ in 0..10 {
             assert_eq!(
                 route_path(&one_sided, &Method::GET, "/").decision,
-                Decision::Forward("on")
+                Destination::Forward("on")
             );
         }
     }

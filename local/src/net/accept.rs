@@ -1,0 +1,240 @@
+//! The one accept loop: every server of lattice-local accepts connections here and serves
+//! HTTP/1.1 on them with hyper, bounded by a header-read/idle timeout and a connection cap.
+
+use std::cell::RefCell;
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use http::{Request, Response};
+use hyper::body::{Body, Incoming};
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Handle;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::{JoinHandle, JoinSet};
+use tower::ServiceExt as _;
+use tower::util::Oneshot;
+
+use super::limits::IDLE_TIMEOUT;
+
+/// How many connections a group of listeners may hold open at once; clones share the cap.
+#[derive(Clone, Debug)]
+pub struct ConnectionLimit(Arc<Semaphore>);
+
+impl ConnectionLimit {
+    /// At most `max` connections at once.
+    pub fn new(max: usize) -> Self {
+        ConnectionLimit(Arc::new(Semaphore::new(max)))
+    }
+
+    /// How many more connections may be opened now.
+    pub fn available(&self) -> usize {
+        self.0.available_permits()
+    }
+}
+
+/// The bounds of one server.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// Time a connection has to send a whole request head, counted from when it starts waiting
+    /// for one (a new connection, or a keep-alive connection after its last response).
+    pub header_read_timeout: Duration,
+    /// The connection cap, possibly shared with other listeners.
+    pub connections: ConnectionLimit,
+}
+
+impl ServeOptions {
+    /// [`IDLE_TIMEOUT`] and a cap of `max_connections` of its own.
+    pub fn new(max_connections: usize) -> Self {
+        ServeOptions {
+            header_read_timeout: IDLE_TIMEOUT,
+            connections: ConnectionLimit::new(max_connections),
+        }
+    }
+}
+
+/// The two ends of an accepted connection, for services that need them (`x-forwarded-for`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Connection {
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// The address the client connected to.
+    pub local: SocketAddr,
+}
+
+/// A running accept loop. Dropping it stops accepting and closes every connection it opened.
+#[derive(Debug)]
+pub struct ServerTask(JoinHandle<()>);
+
+impl Drop for ServerTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Serves HTTP/1.1 on every connection `listener` accepts (must be called inside a Tokio
+/// runtime). `make_service` builds the service of one connection; it is called once per
+/// connection and the service is cloned per request, so it should be cheap to clone.
+pub fn serve<M, S, B>(listener: TcpListener, options: ServeOptions, make_service: M) -> ServerTask
+where
+    M: Fn(Connection) -> S + Send + 'static,
+    S: tower::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    ServerTask(tokio::spawn(accept_loop(listener, options, make_service)))
+}
+
+/// [`serve`] on the runtime of `handle` (a worker thread's), from any thread. `listener` is a
+/// non-blocking standard listener, e.g. one `try_clone` of a listener several threads share.
+pub fn serve_on<M, S, B>(
+    handle: &Handle,
+    listener: std::net::TcpListener,
+    options: ServeOptions,
+    make_service: M,
+) -> io::Result<ServerTask>
+where
+    M: Fn(Connection) -> S + Send + 'static,
+    S: tower::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    // Registers the socket with that runtime's I/O driver, not the caller's.
+    let listener = {
+        let _entered = handle.enter();
+        TcpListener::from_std(listener)?
+    };
+    Ok(ServerTask(handle.spawn(accept_loop(
+        listener,
+        options,
+        make_service,
+    ))))
+}
+
+async fn accept_loop<M, S, B>(listener: TcpListener, options: ServeOptions, make_service: M)
+where
+    M: Fn(Connection) -> S + Send + 'static,
+    S: tower::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    // Connections are tasks of this set: aborting the loop (dropping the `ServerTask`) drops
+    // them too, and with them the last references to what they serve.
+    let mut connections = JoinSet::new();
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(options.header_read_timeout);
+    loop {
+        let accepted = tokio::select! {
+            // Reap finished connections so the set does not grow without bound.
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            accepted = accept_within_cap(&listener, &options.connections) => accepted,
+        };
+        let (stream, peer, permit) = match accepted {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tracing::warn!(%error, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        // Requests and responses are small and latency matters: Nagle would hold them back.
+        let _ = stream.set_nodelay(true);
+        let local = stream.local_addr().unwrap_or(peer);
+        let service = ConnectionService(RefCell::new(make_service(Connection { peer, local })));
+        let builder = builder.clone();
+        connections.spawn(async move {
+            let _permit = permit;
+            if let Err(error) = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(%error, %peer, "connection ended with an error");
+            }
+        });
+    }
+}
+
+/// Waits for room under the cap, then for a connection. Cancel-safe: dropping it releases
+/// the permit and loses no connection (`TcpListener::accept` is cancel-safe).
+async fn accept_within_cap(
+    listener: &TcpListener,
+    limit: &ConnectionLimit,
+) -> io::Result<(TcpStream, SocketAddr, OwnedSemaphorePermit)> {
+    let permit = Arc::clone(&limit.0)
+        .acquire_owned()
+        .await
+        .map_err(|_| io::Error::other("the connection limit was closed"))?;
+    let (stream, peer) = listener.accept().await?;
+    Ok((stream, peer, permit))
+}
+
+/// A `tower` service as hyper's per-connection service, without a clone per request.
+///
+/// hyper calls with `&self`, `tower` with `&mut self` after `poll_ready`. The connection task
+/// owns this value and hyper never holds a borrow across an await, so a `RefCell` serves. A
+/// service that is ready at once (every service here: bounds live in the connection cap and in
+/// the targets) is called in place; one that is not is cloned and driven to readiness by
+/// `Oneshot`, as `tower` requires.
+struct ConnectionService<S>(RefCell<S>);
+
+impl<S, R> hyper::service::Service<R> for ConnectionService<S>
+where
+    S: tower::Service<R> + Clone,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = futures_util::future::Either<S::Future, Oneshot<S, R>>;
+
+    fn call(&self, request: R) -> Self::Future {
+        let mut service = self.0.borrow_mut();
+        match service.poll_ready(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(Ok(())) => futures_util::future::Either::Left(service.call(request)),
+            _ => futures_util::future::Either::Right(service.clone().oneshot(request)),
+        }
+    }
+}
+
+/// A service from an async function of the request: what the small loopback APIs use.
+pub fn service_from_fn<F, Fut, B>(
+    handler: F,
+) -> impl tower::Service<
+    Request<Incoming>,
+    Response = Response<B>,
+    Error = Infallible,
+    Future = impl Future<Output = Result<Response<B>, Infallible>> + Send,
+> + Clone
++ Send
++ 'static
+where
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Response<B>> + Send + 'static,
+{
+    tower::service_fn(move |request| {
+        let response = handler(request);
+        async move { Ok::<_, Infallible>(response.await) }
+    })
+}

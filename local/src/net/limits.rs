@@ -1,0 +1,43 @@
+//! Every bound lattice-local puts on waits, bodies, queues and connections, in one place.
+//!
+//! Where Lattice or Lambda documents a number, the constant says where; the others are
+//! choices for a tool that runs on a developer's laptop.
+
+use std::time::Duration;
+
+/// Largest Lambda invoke payload, request or response (Lambda: "6 MB each for request and
+/// response", enforced as 6,291,456 bytes; Lattice: "the maximum size of the request body that
+/// you can send to a Lambda function is 6 MB", and the same for the response JSON).
+///
+/// The Invoke API applies it to the posted payload; a `LAMBDA` target group applies it to the
+/// request body and then to the event built from it (base64 and headers count).
+pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
+
+/// How long a connection may wait for a complete request head: on a new connection, and
+/// between two requests of a keep-alive connection. 60 s is Lattice's default idle timeout
+/// ("The idle connection timeout defaults to 60 seconds", User Guide, *Services*).
+///
+/// hyper runs one timer for both cases: it starts as soon as the connection waits for a head,
+/// so a client that sends half a request line and one that keeps an idle connection open are
+/// both disconnected after this long.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long an HTTP target may take to answer with a response head before the client gets
+/// `504 Gateway Timeout`: Lattice's default idle timeout, the time it lets a connection to a
+/// target stay silent.
+pub const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long reading a whole request body may take (a client that announces a body and stops
+/// sending it is not waited for forever).
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Connections the data plane holds open at once, over all its ports. Further clients wait in
+/// the listen backlog until one closes.
+pub const DATA_PLANE_MAX_CONNECTIONS: usize = 1024;
+
+/// Connections the Invoke API, or one function's Runtime API, holds open at once.
+pub const LOCAL_API_MAX_CONNECTIONS: usize = 64;
+
+/// `Event` invocations one function may have queued or running through the Invoke API; over
+/// it the caller gets Lambda's `429 TooManyRequestsException`.
+pub const MAX_QUEUED_EVENTS: usize = 100;

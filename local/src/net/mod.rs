@@ -1,0 +1,18 @@
+//! Network plumbing shared by every server of lattice-local (the data plane, the Invoke
+//! API and each function's Runtime API):
+//!
+//! - [`accept`]: one accept loop with hyper's timer (header-read/idle timeout), a
+//!   connection cap and `TCP_NODELAY`;
+//! - [`body`]: one size- and time-limited body reader;
+//! - [`limits`]: every number that bounds them, defined once;
+//! - [`host`]: what a `Host` or `Origin` names, and the checks of the loopback-only APIs;
+//! - [`workers`]: one single-threaded runtime per core, for the data plane.
+
+pub mod accept;
+pub mod body;
+pub mod host;
+pub mod limits;
+pub mod workers;
+
+pub use accept::{Connection, ConnectionLimit, ServeOptions, ServerTask, serve, serve_on};
+pub use workers::WorkerThreads;

@@ -1,0 +1,115 @@
+//! [`UpError`]: why `up` (or `demo`, or a [`Stack`](super::Stack)) could not start.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use crate::auth::AuthConfigError;
+use crate::dataplane::DataPlaneError;
+use crate::functions::FunctionConfigError;
+use crate::targets::ProxyError;
+use crate::template::TemplateError;
+
+/// Why `up` (or `demo`) could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum UpError {
+    /// The template cannot be used.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// The credentials file cannot be used.
+    #[error(transparent)]
+    Credentials(#[from] AuthConfigError),
+    /// The data plane could not start.
+    #[error(transparent)]
+    DataPlane(#[from] DataPlaneError),
+    /// The workspace (and its `target/` directory) could not be found.
+    #[error("cannot locate the workspace: {0}")]
+    Workspace(String),
+    /// `cargo build` could not be run.
+    #[error("cannot run `{command}`: {source}")]
+    BuildSpawn {
+        /// The command line.
+        command: String,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// `cargo build` failed.
+    #[error("`{command}` failed ({status})")]
+    Build {
+        /// The command line.
+        command: String,
+        /// Its exit status.
+        status: std::process::ExitStatus,
+    },
+    /// A function binary is missing (not built).
+    #[error("function {function}: binary {} does not exist (build it, or drop --no-build)", path.display())]
+    MissingBinary {
+        /// Function logical id.
+        function: String,
+        /// Where it was expected.
+        path: PathBuf,
+    },
+    /// A function's configuration is invalid.
+    #[error("function {function}: {source}")]
+    Function {
+        /// Function logical id.
+        function: String,
+        /// What is wrong.
+        source: FunctionConfigError,
+    },
+    /// `--upstream` named a target group the template does not have.
+    #[error("--upstream names {0:?}, which is not an IP/INSTANCE/ALB target group of the template")]
+    UnknownUpstream(String),
+    /// `--upstream` URL is unusable.
+    #[error("--upstream for {group}: {source}")]
+    Upstream {
+        /// Target group.
+        group: String,
+        /// What is wrong.
+        source: ProxyError,
+    },
+    /// The Invoke API could not listen.
+    #[error("cannot start the Lambda Invoke API on {addr}: {source}")]
+    InvokeApi {
+        /// The address.
+        addr: SocketAddr,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The access-log writer thread could not start.
+    #[error("cannot start the access-log writer: {0}")]
+    AccessLog(std::io::Error),
+    /// `--bind` exposes the data plane beyond this machine while the credentials file holds
+    /// keys committed to this repository, which anyone can sign with.
+    #[error(
+        "--bind {bind} would expose the data plane beyond this machine, but {} holds keys \
+         committed to the lattice-local repository (anyone can sign with them): pass \
+         --credentials FILE with keys of your own (copy local/credentials.example.json and \
+         change every access key and secret), or keep the default loopback bind",
+        credentials.display()
+    )]
+    PublicCredentialsExposed {
+        /// The address asked for.
+        bind: IpAddr,
+        /// The credentials file in use.
+        credentials: PathBuf,
+    },
+    /// `--function-principal` names no principal of the credentials file.
+    #[error(
+        "--function-principal {arn} is not a principal_arn of {}",
+        credentials.display()
+    )]
+    UnknownFunctionPrincipal {
+        /// The ARN given.
+        arn: String,
+        /// The credentials file in use.
+        credentials: PathBuf,
+    },
+    /// A `KEY=VALUE` argument without `=`.
+    #[error("{option} expects KEY=VALUE, got {value:?}")]
+    KeyValue {
+        /// The option.
+        option: &'static str,
+        /// What was given.
+        value: String,
+    },
+}

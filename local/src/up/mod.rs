@@ -1,0 +1,239 @@
+//! `lattice-local up`: build the template's functions, start them behind the data plane and
+//! the Lambda Invoke API, print the URLs, serve until Ctrl-C.
+//!
+//! Only the data plane follows `--bind`: the Invoke API and every Runtime API listen on
+//! loopback whatever is asked, since they check no signature.
+
+mod error;
+mod exposure;
+mod stack;
+mod workspace;
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use error::UpError;
+pub use exposure::{check_exposure, function_principal};
+pub use stack::{Stack, StackOptions};
+pub use workspace::Workspace;
+
+use crate::access_log::{AccessLog, AccessLogWriter};
+use crate::auth::CredentialStore;
+use crate::dataplane::DataPlaneOptions;
+use crate::invoke_api::InvokeApi;
+use crate::template::{LoadOptions, Topology};
+
+/// Options of `lattice-local up`.
+#[derive(Clone, Debug)]
+pub struct UpOptions {
+    /// Path of the template.
+    pub template: Option<PathBuf>,
+    /// `--parameter KEY=VALUE`.
+    pub parameters: Vec<(String, String)>,
+    /// Region.
+    pub region: String,
+    /// Credentials file (default: the demo credentials).
+    pub credentials: Option<PathBuf>,
+    /// `--function-principal ARN`: the principal functions sign as (default: the first of the
+    /// credentials file).
+    pub function_principal: Option<String>,
+    /// `--upstream GROUP=URL`.
+    pub upstreams: BTreeMap<String, String>,
+    /// Address the data plane listens on.
+    pub bind: IpAddr,
+    /// Port of the `Host`-routed listener.
+    pub port: u16,
+    /// `--service-port NAME=PORT`.
+    pub service_ports: BTreeMap<String, u16>,
+    /// Port of the Lambda Invoke API (0: any), always on loopback.
+    pub invoke_port: u16,
+    /// Most concurrent instances per function.
+    pub max_instances: usize,
+    /// Source VPC ARN for callers whose credentials name none.
+    pub source_vpc_arn: Option<String>,
+    /// Skip `cargo build`.
+    pub no_build: bool,
+}
+
+/// `lattice-local up`, started: the stack, the Invoke API and the access-log writer.
+#[derive(Debug)]
+pub struct Up {
+    /// The data plane and the function pools.
+    pub stack: Stack,
+    /// The Lambda Invoke API (on loopback).
+    pub invoke_api: InvokeApi,
+    access_log: AccessLogWriter,
+}
+
+impl Up {
+    /// Stops serving, writes every access-log line still queued, stops every function.
+    pub async fn shutdown(self) {
+        let Up {
+            stack,
+            invoke_api,
+            access_log,
+        } = self;
+        drop(invoke_api);
+        let pools = stack.stop_serving();
+        access_log.finish();
+        for pool in pools.values() {
+            pool.shutdown().await;
+        }
+    }
+}
+
+/// Starts `lattice-local up` (builds the functions unless `no_build`) and prints where each
+/// service is served.
+pub async fn start(options: UpOptions) -> Result<Up, UpError> {
+    let workspace = Workspace::locate()?;
+    let template = options
+        .template
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("template.yaml"));
+    let mut load = LoadOptions::new(options.region.clone());
+    load.parameters = options.parameters.clone();
+    let topology = Topology::load(&template, &load)?;
+    print_notes(&topology);
+
+    let credentials_path = options
+        .credentials
+        .clone()
+        .unwrap_or_else(|| workspace.demo_credentials());
+    let store = Arc::new(CredentialStore::load(&credentials_path)?);
+    check_exposure(options.bind, &store, &credentials_path)?;
+    let function_principal = function_principal(
+        &store,
+        options.function_principal.as_deref(),
+        &credentials_path,
+    )?;
+
+    let binaries: Vec<&str> = topology
+        .functions
+        .values()
+        .map(|f| f.binary.as_str())
+        .collect();
+    if !options.no_build && !binaries.is_empty() {
+        println!("building the template's functions:");
+        workspace.build(&binaries)?;
+    }
+
+    let (access_log, writer) = AccessLog::stdout().map_err(UpError::AccessLog)?;
+    let mut data_plane = DataPlaneOptions::new(options.region.clone(), Arc::clone(&store));
+    data_plane.bind = options.bind;
+    data_plane.host_port = options.port;
+    data_plane.service_ports = options.service_ports.clone();
+    data_plane.source_vpc_arn = options.source_vpc_arn.clone();
+    data_plane.access_log = access_log;
+    // One single-threaded runtime per core for the data plane (see `net::workers`).
+    data_plane.threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut stack_options = StackOptions::new(data_plane);
+    stack_options.upstreams = options.upstreams.clone();
+    stack_options.max_instances = options.max_instances;
+    stack_options.function_principal = function_principal.clone();
+    let stack = Stack::start(&topology, stack_options, |name| workspace.binary(name)).await?;
+
+    let invoke_addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), options.invoke_port);
+    let invoke_api = InvokeApi::bind(invoke_addr, stack.pools.values().cloned())
+        .await
+        .map_err(|source| UpError::InvokeApi {
+            addr: invoke_addr,
+            source,
+        })?;
+
+    println!(
+        "lattice-local is serving {} (region {}):",
+        template.display(),
+        options.region
+    );
+    for endpoint in stack.data_plane.endpoints() {
+        let auth = topology
+            .service(&endpoint.name)
+            .map_or("", |s| s.auth_type.as_str());
+        println!(
+            "  {:<16} {}  or  {}  (auth {auth})",
+            endpoint.name,
+            endpoint.url(),
+            endpoint.host_url
+        );
+    }
+    println!(
+        "  Lambda Invoke API: {} (functions: {})",
+        invoke_api.endpoint_url(),
+        stack
+            .pools
+            .values()
+            .map(|p| p.name().to_owned())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "  credentials: {} ({} principal(s)){}",
+        credentials_path.display(),
+        store.len(),
+        function_principal
+            .map(|p| format!("; functions sign as {}", p.principal_arn))
+            .unwrap_or_default()
+    );
+    Ok(Up {
+        stack,
+        invoke_api,
+        access_log: writer,
+    })
+}
+
+/// Runs `lattice-local up` until Ctrl-C.
+pub async fn run(options: UpOptions) -> Result<(), UpError> {
+    let up = start(options).await?;
+    println!("press Ctrl-C to stop");
+    // Ctrl-C or SIGTERM stops; a failure to install the handler also ends the wait.
+    let _ = tokio::signal::ctrl_c().await;
+    println!("stopping");
+    up.shutdown().await;
+    Ok(())
+}
+
+/// Prints what the template contains that lattice-local does not emulate.
+pub fn print_notes(topology: &Topology) {
+    if topology.notes.is_empty() {
+        return;
+    }
+    println!("not emulated (from the template):");
+    for note in &topology.notes {
+        println!("  - {note}");
+    }
+}
+
+/// Splits `KEY=VALUE`.
+pub fn key_value(option: &'static str, value: &str) -> Result<(String, String), UpError> {
+    value
+        .split_once('=')
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| UpError::KeyValue {
+            option,
+            value: value.to_owned(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_values_split_on_the_first_equals_sign() {
+        assert_eq!(
+            key_value("--parameter", "A=b=c").unwrap(),
+            ("A".to_owned(), "b=c".to_owned())
+        );
+        assert!(matches!(
+            key_value("--parameter", "novalue"),
+            Err(UpError::KeyValue {
+                option: "--parameter",
+                ..
+            })
+        ));
+        assert!(key_value("--upstream", "=x").is_err());
+    }
+}

@@ -1,0 +1,200 @@
+//! [`Stack`]: a topology running on this machine: the data plane with a target for every
+//! target group, and a [`FunctionPool`] for every function of the template.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::error::UpError;
+use crate::auth::LocalPrincipal;
+use crate::dataplane::{BoundDataPlane, DataPlane, DataPlaneOptions};
+use crate::functions::{FunctionConfig, FunctionPool, LogSink, TracingLogSink};
+use crate::targets::{HttpTarget, LambdaTarget, Target};
+use crate::template::{LOCAL_DOMAIN, TargetKind, Topology};
+
+/// How to run a topology's functions and targets.
+#[derive(Clone)]
+pub struct StackOptions {
+    /// Data-plane options (ports, region, credentials, access log, limits).
+    pub data_plane: DataPlaneOptions,
+    /// Upstream URL per HTTP target group (logical id or name).
+    pub upstreams: BTreeMap<String, String>,
+    /// Most concurrent instances per function.
+    pub max_instances: usize,
+    /// Credentials given to every function (its "execution role"), if any.
+    pub function_principal: Option<LocalPrincipal>,
+    /// Extra environment per function (logical id), applied last.
+    pub extra_env: BTreeMap<String, Vec<(String, String)>>,
+    /// Where function output goes.
+    pub log_sink: Arc<dyn LogSink>,
+}
+
+impl std::fmt::Debug for StackOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StackOptions")
+            .field("data_plane", &self.data_plane)
+            .field("upstreams", &self.upstreams)
+            .field("max_instances", &self.max_instances)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StackOptions {
+    /// Defaults: 4 instances per function, function output to `tracing`.
+    pub fn new(data_plane: DataPlaneOptions) -> Self {
+        StackOptions {
+            data_plane,
+            upstreams: BTreeMap::new(),
+            max_instances: 4,
+            function_principal: None,
+            extra_env: BTreeMap::new(),
+            log_sink: Arc::new(TracingLogSink),
+        }
+    }
+}
+
+/// A running topology: the data plane and the function pools.
+#[derive(Debug)]
+pub struct Stack {
+    /// The data plane.
+    pub data_plane: DataPlane,
+    /// Function pools by logical id.
+    pub pools: BTreeMap<String, FunctionPool>,
+}
+
+impl Stack {
+    /// Binds the ports, configures every function (service URLs in their
+    /// environment point at the local endpoints) and starts serving.
+    /// `binary` maps a binary name to its path.
+    pub async fn start(
+        topology: &Topology,
+        options: StackOptions,
+        binary: impl Fn(&str) -> PathBuf,
+    ) -> Result<Self, UpError> {
+        let bound = BoundDataPlane::bind(topology, &options.data_plane).await?;
+        let mut pools = BTreeMap::new();
+        for function in topology.functions.values() {
+            let path = binary(&function.binary);
+            if !path.is_file() {
+                return Err(UpError::MissingBinary {
+                    function: function.logical_id.clone(),
+                    path,
+                });
+            }
+            let mut config = FunctionConfig::new(function.name.clone(), path)
+                .with_timeout(function.timeout)
+                .with_memory_mb(function.memory_mb)
+                .with_region(options.data_plane.region.clone())
+                .with_max_instances(options.max_instances);
+            for (name, value) in &function.env {
+                config = config.with_env(name.clone(), local_urls(value, &bound));
+            }
+            if let Some(principal) = &options.function_principal {
+                config = config
+                    .with_env("AWS_ACCESS_KEY_ID", principal.access_key_id.clone())
+                    .with_env("AWS_SECRET_ACCESS_KEY", principal.secret_access_key.clone());
+                if let Some(token) = &principal.session_token {
+                    config = config.with_env("AWS_SESSION_TOKEN", token.clone());
+                }
+            }
+            for (name, value) in options
+                .extra_env
+                .get(&function.logical_id)
+                .into_iter()
+                .flatten()
+            {
+                config = config.with_env(name.clone(), local_urls(value, &bound));
+            }
+            let pool = FunctionPool::with_log_sink(config, Arc::clone(&options.log_sink)).map_err(
+                |source| UpError::Function {
+                    function: function.logical_id.clone(),
+                    source,
+                },
+            )?;
+            pools.insert(function.logical_id.clone(), pool);
+        }
+
+        for group in options.upstreams.keys() {
+            let known = topology
+                .target_group(group)
+                .is_some_and(|g| matches!(g.kind, TargetKind::Http { .. }));
+            if !known {
+                return Err(UpError::UnknownUpstream(group.clone()));
+            }
+        }
+        let mut targets = BTreeMap::new();
+        for group in topology.target_groups.values() {
+            let target = match &group.kind {
+                TargetKind::Lambda {
+                    event_version,
+                    function: Some(function),
+                    ..
+                } => match pools.get(function) {
+                    Some(pool) => Target::Lambda(LambdaTarget::new(pool.clone(), *event_version)),
+                    None => Target::Unavailable(format!("function {function} is not run locally")),
+                },
+                TargetKind::Lambda { target_id, .. } => Target::Unavailable(format!(
+                    "LAMBDA target {target_id:?} is not a function of the template"
+                )),
+                TargetKind::Http { .. } => {
+                    let url = options
+                        .upstreams
+                        .get(&group.logical_id)
+                        .or_else(|| options.upstreams.get(&group.name));
+                    match url {
+                        Some(url) => {
+                            Target::Http(Box::new(HttpTarget::new(url).map_err(|source| {
+                                UpError::Upstream {
+                                    group: group.logical_id.clone(),
+                                    source,
+                                }
+                            })?))
+                        }
+                        None => Target::Unavailable(format!(
+                            "no upstream for target group {}: pass --upstream {}=http://127.0.0.1:PORT",
+                            group.logical_id, group.logical_id
+                        )),
+                    }
+                }
+            };
+            targets.insert(group.logical_id.clone(), target);
+        }
+        let data_plane = bound.serve(topology, targets, options.data_plane)?;
+        Ok(Stack { data_plane, pools })
+    }
+
+    /// The pool of a function (logical id or name).
+    pub fn pool(&self, function: &str) -> Option<&FunctionPool> {
+        self.pools
+            .get(function)
+            .or_else(|| self.pools.values().find(|p| p.name() == function))
+    }
+
+    /// Stops accepting requests (closing every connection) and hands back the pools, which
+    /// keep running until shut down.
+    pub fn stop_serving(self) -> BTreeMap<String, FunctionPool> {
+        drop(self.data_plane);
+        self.pools
+    }
+
+    /// Stops serving, then every function process.
+    pub async fn shutdown(self) {
+        for pool in self.pools.values() {
+            pool.shutdown().await;
+        }
+    }
+}
+
+/// Rewrites `https://<service>.lattice.localhost` (what `DnsEntry.DomainName`
+/// gives in a template) to the service's local endpoint, in template and
+/// extra environment values alike.
+fn local_urls(value: &str, bound: &BoundDataPlane) -> String {
+    let mut value = value.to_owned();
+    for endpoint in bound.endpoints() {
+        let remote = format!("https://{}.{LOCAL_DOMAIN}", endpoint.name);
+        if value.contains(&remote) {
+            value = value.replace(&remote, &endpoint.url());
+        }
+    }
+    value
+}
