@@ -129,7 +129,9 @@ impl Admit {
     }
 }
 
-/// The identity Lattice reports for a caller (or an anonymous one).
+/// The identity Lattice reports for a caller (or an anonymous one). Its principal tags and org
+/// path become `x-amzn-lattice-identity-tags` and `PrincipalOrgPath=` through the library's
+/// formatters, for HTTP targets and V1/V2 events alike.
 fn identity_of(caller: Option<&Caller>, source_vpc_arn: Option<&str>) -> Identity {
     let source_vpc_arn = source_vpc_arn.map(str::to_owned);
     match caller {
@@ -143,7 +145,13 @@ fn identity_of(caller: Option<&Caller>, source_vpc_arn: Option<&str>) -> Identit
             auth_type: Some(AuthType::AwsIam),
             principal: Some(caller.principal_arn.clone()),
             principal_org_id: caller.principal_org_id.clone(),
+            principal_org_path: caller.principal_org_path.clone(),
             session_name: caller.session_name.clone(),
+            tags: caller
+                .tags
+                .iter()
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect(),
             ..Identity::default()
         },
     }
