@@ -48,6 +48,8 @@ async fn handle(request: http::Request<Body>) -> Result<http::Response<Body>, In
             "region": c.region(),
             "principal": c.identity().principal(),
             "principal_org_id": c.identity().principal_org_id(),
+            "principal_org_path": c.identity().principal_org_path(),
+            "tags": c.identity().tags(),
             "auth_type": c.identity().auth_type().map(|a| a.as_str().to_owned()),
             "source_vpc_arn": c.identity().source_vpc_arn(),
         })

@@ -1,8 +1,9 @@
-//! One line per request: service, method, path, matched rule, target, status, latency and,
-//! for a refused or failed request, the reason. Absent values are `-`, as in Lattice's logs.
+//! One line per request: service, method, path, matched rule, target, status, latency, for a
+//! refused or failed request the reason, and the auth policy statement that decided. Absent
+//! values are `-`, as in Lattice's logs.
 //!
 //! ```text
-//! access service=foo-service method=GET path=/ rule=default target=lambda:ProviderFunction status=200 latency_ms=0.41 reason=-
+//! access service=foo-service method=GET path=/ rule=default target=lambda:ProviderFunction status=200 latency_ms=0.41 reason=- auth=service:AllowOrg
 //! ```
 //!
 //! Lines leave the request path at once: the request appends its [`AccessRecord`] to a bounded
@@ -48,6 +49,9 @@ pub struct AccessRecord {
     pub latency: Duration,
     /// Why the request was refused or failed (`denied-by-auth-policy`, `target-timeout`, …).
     pub reason: Option<&'static str>,
+    /// The auth policy and statement that decided (`service:<Sid>`, `network:<Sid>`,
+    /// `<level>:no-statement-allowed`, `<level>:no-policy`); `None` when no policy applied.
+    pub auth: Option<Arc<str>>,
 }
 
 impl AccessRecord {
@@ -73,7 +77,7 @@ impl fmt::Display for AccessRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "access service={} method={} path={} rule={} target={} status={} latency_ms={:.2} reason={}",
+            "access service={} method={} path={} rule={} target={} status={} latency_ms={:.2} reason={} auth={}",
             OrDash(&self.service),
             self.method,
             self.path(),
@@ -82,6 +86,7 @@ impl fmt::Display for AccessRecord {
             self.status.as_u16(),
             self.latency.as_secs_f64() * 1000.0,
             OrDash(&self.reason),
+            OrDash(&self.auth),
         )
     }
 }
@@ -272,6 +277,7 @@ mod tests {
             status: StatusCode::OK,
             latency: Duration::from_micros(1250),
             reason: None,
+            auth: Some("service:Statement[0]".into()),
         }
     }
 
@@ -279,7 +285,7 @@ mod tests {
     fn a_record_is_one_line_with_every_field_and_no_query() {
         assert_eq!(
             record("/app?token=secret").to_string(),
-            "access service=eks-app method=GET path=/app rule=EksAppRule target=http:http://127.0.0.1:8090/ status=200 latency_ms=1.25 reason=-"
+            "access service=eks-app method=GET path=/app rule=EksAppRule target=http:http://127.0.0.1:8090/ status=200 latency_ms=1.25 reason=- auth=service:Statement[0]"
         );
         let refused = AccessRecord {
             service: None,
@@ -287,11 +293,12 @@ mod tests {
             target: None,
             status: StatusCode::MISDIRECTED_REQUEST,
             reason: Some("foreign-host"),
+            auth: None,
             ..record("/")
         };
         assert_eq!(
             refused.to_string(),
-            "access service=- method=GET path=/ rule=- target=- status=421 latency_ms=1.25 reason=foreign-host"
+            "access service=- method=GET path=/ rule=- target=- status=421 latency_ms=1.25 reason=foreign-host auth=-"
         );
         let log = AccessLog::memory();
         log.record(record("/app"));

@@ -7,8 +7,8 @@
 //! request into a Lambda invocation (events shaped by `lattice-lambda`) or proxies it to an
 //! HTTP upstream; [`functions`] runs function binaries as warm processes against the embedded
 //! [`runtime_api`]; [`invoke_api`] serves the Lambda Invoke API; [`net`] holds the accept loop,
-//! body reader and limits every server shares; [`up`] and [`demo`] are the two commands of the
-//! `lattice-local` binary.
+//! body reader and limits every server shares; [`up`], [`demo`] and [`policy_check`] are the
+//! commands of the `lattice-local` binary.
 #![warn(missing_docs)]
 
 pub mod access_log;
@@ -20,6 +20,7 @@ pub mod invoke_api;
 pub mod k8s;
 pub mod model;
 pub mod net;
+pub mod policy_check;
 pub mod runtime_api;
 pub mod targets;
 pub mod template;

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use lattice_local::demo::{self, DemoOptions};
+use lattice_local::policy_check::{self, PolicyCheckArgs};
 use lattice_local::template::DEFAULT_REGION;
 use lattice_local::up::{self, UpError, UpOptions, key_value};
 
@@ -30,6 +31,16 @@ enum Command {
     Up(UpArgs),
     /// Run the reference scenario end to end (both directions), then exit.
     Demo(DemoArgs),
+    /// Auth policies: decide a request without running anything.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum PolicyCommand {
+    /// Decide one request with the template's (and manifests') auth policies, as the data plane
+    /// would: exit 0 allow, 1 deny (with --expect: 0 as expected, 1 not), 2 usage error.
+    Check(PolicyCheckArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -134,6 +145,7 @@ async fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Policy(PolicyCommand::Check(args)) => return policy_check::run(&args),
         Command::Up(args) => match up_options(args) {
             Ok(options) => up::run(options).await.map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),

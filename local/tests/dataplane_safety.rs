@@ -83,6 +83,8 @@ async fn start_with(
         session_token: None,
         principal_arn: ARN.into(),
         principal_org_id: None,
+        principal_org_path: None,
+        tags: Default::default(),
         session_name: None,
         source_vpc_arn: None,
     }])

@@ -225,6 +225,8 @@ fn only_the_client_functions_role_may_call_and_only_under_app() {
             service_arn: &service.arn,
             service_network_arn: Some(&service.service_network_arn),
             port: 443,
+            source_ip: None,
+            resource_tags: &service.tags,
         })
     };
     assert!(matches!(

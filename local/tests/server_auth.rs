@@ -74,6 +74,8 @@ fn principal(key: &str, secret: &str, arn: &str, org: &str) -> LocalPrincipal {
         session_token: None,
         principal_arn: arn.into(),
         principal_org_id: Some(org.into()),
+        principal_org_path: None,
+        tags: Default::default(),
         session_name: None,
         source_vpc_arn: Some("arn:aws:ec2:us-west-2:000000000000:vpc/vpc-0member".into()),
     }

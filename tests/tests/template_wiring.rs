@@ -824,6 +824,15 @@ impl Stack {
     ) -> impl Iterator<Item = (&'s String, &'s Resource)> + 's {
         self.resources.iter().filter(move |(_, r)| r.kind == kind)
     }
+
+    /// The auth policies whose `ResourceIdentifier` refers to `target` (a service or network).
+    fn auth_policies_of(&self, target: &str) -> Vec<(&String, &Resource)> {
+        self.of_kind("AWS::VpcLattice::AuthPolicy")
+            .filter(|(_, p)| {
+                p.properties.get("ResourceIdentifier").and_then(refers_to) == Some(target)
+            })
+            .collect()
+    }
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -907,6 +916,7 @@ fn wiring_problems(stack: &Stack) -> Vec<String> {
     let mut problems = Vec::new();
     check_functions(stack, &mut problems);
     check_services(stack, &mut problems);
+    check_networks(stack, &mut problems);
     check_listeners_and_rules(stack, &mut problems);
     check_target_groups(stack, &mut problems);
     check_permissions(stack, &mut problems);
@@ -1139,12 +1149,7 @@ fn check_services(stack: &Stack, problems: &mut Vec<String>) {
             ));
         }
         let iam = resource.properties.get("AuthType") == Some(&json!("AWS_IAM"));
-        let policies: Vec<_> = stack
-            .of_kind("AWS::VpcLattice::AuthPolicy")
-            .filter(|(_, p)| {
-                p.properties.get("ResourceIdentifier").and_then(refers_to) == Some(service.as_str())
-            })
-            .collect();
+        let policies = stack.auth_policies_of(service);
         match (iam, policies.len()) {
             (true, 0) => problems.push(format!(
                 "service {service} uses AWS_IAM but has no auth policy"
@@ -1155,12 +1160,7 @@ fn check_services(stack: &Stack, problems: &mut Vec<String>) {
             _ => {}
         }
         for (policy, p) in policies {
-            let statements = p
-                .properties
-                .pointer("/Policy/Statement")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
+            let statements = policy_statements(p);
             if statements.is_empty() {
                 problems.push(format!("auth policy {policy} has no statement"));
             }
@@ -1190,6 +1190,47 @@ fn check_services(stack: &Stack, problems: &mut Vec<String>) {
     }
     for (association, a) in stack.of_kind("AWS::VpcLattice::ServiceNetworkVpcAssociation") {
         check_network_reference(stack, association, &a.properties, problems);
+    }
+}
+
+/// The statements of an auth policy resource (none when it has no list).
+fn policy_statements(policy: &Resource) -> Vec<Value> {
+    policy
+        .properties
+        .pointer("/Policy/Statement")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A network with auth type `AWS_IAM` has exactly one auth policy (without one Lattice denies
+/// every request), granting `vpc-lattice-svcs:Invoke`; a `NONE` network has none (it would not be
+/// enforced).
+fn check_networks(stack: &Stack, problems: &mut Vec<String>) {
+    for (network, resource) in stack.of_kind("AWS::VpcLattice::ServiceNetwork") {
+        let iam = resource.properties.get("AuthType") == Some(&json!("AWS_IAM"));
+        let policies = stack.auth_policies_of(network);
+        match (iam, policies.len()) {
+            (true, 1) | (false, 0) => {}
+            (true, n) => problems.push(format!(
+                "service network {network} uses AWS_IAM and has {n} auth policies (needs one)"
+            )),
+            (false, _) => problems.push(format!(
+                "service network {network} has an auth policy but AuthType is not AWS_IAM"
+            )),
+        }
+        for (policy, p) in policies {
+            let statements = policy_statements(p);
+            if statements.is_empty()
+                || statements
+                    .iter()
+                    .any(|s| s.get("Action") != Some(&json!("vpc-lattice-svcs:Invoke")))
+            {
+                problems.push(format!(
+                    "auth policy {policy} must grant vpc-lattice-svcs:Invoke in every statement"
+                ));
+            }
+        }
     }
 }
 
@@ -1777,6 +1818,15 @@ const CANARY_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:provide
 const SCENARIOS: &[(&str, &[(&str, &str)])] = &[
     ("defaults", &[]),
     ("iam auth", &[("AuthType", "AWS_IAM")]),
+    (
+        "iam network and service for an organisation",
+        &[
+            ("ServiceNetworkAuthType", "AWS_IAM"),
+            ("AuthType", "AWS_IAM"),
+            ("AllowedPrincipalOrgId", "o-abcdefghij"),
+        ],
+    ),
+    ("iam network only", &[("ServiceNetworkAuthType", "AWS_IAM")]),
     (
         "iam auth for an organisation from one VPC",
         &[

@@ -1,14 +1,16 @@
-//! The local credentials file: access key id -> secret, principal ARN, org id.
+//! The local credentials file: access key id -> secret, principal ARN, org id and path,
+//! principal tags.
 //!
 //! ```json
 //! { "principals": [ { "access_key_id": "AKIALOCAL0EXAMPLE001", "secret_access_key": "…",
-//!                     "principal_arn": "arn:aws:sts::000000000000:assumed-role/app/local" } ] }
+//!                     "principal_arn": "arn:aws:sts::000000000000:assumed-role/app/local",
+//!                     "tags": { "team": "blue" } } ] }
 //! ```
 //!
 //! Derived signing keys are cached next to each principal, so a request costs one hash of the
 //! canonical request and one HMAC (SigV4) or one ECDSA verification (SigV4A).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -16,6 +18,7 @@ use std::sync::{Arc, OnceLock};
 use serde::Deserialize;
 
 use super::arn::{Arn, account_of, vpc_id_of};
+use super::principal_tags::{check_org_path, check_tags};
 use super::sigv4::SigningKeyCache;
 use super::sigv4a::VerifyingKeyCell;
 
@@ -35,6 +38,14 @@ pub struct LocalPrincipal {
     /// Organization id (`aws:PrincipalOrgID`), e.g. `o-exampleorgid`.
     #[serde(default)]
     pub principal_org_id: Option<String>,
+    /// Path of the principal's account in its organization (`aws:PrincipalOrgPaths`), e.g.
+    /// `o-exampleorgid/r-ab12/ou-ab12-11111111/`; requires `principal_org_id`.
+    #[serde(default)]
+    pub principal_org_path: Option<String>,
+    /// Principal tags (`aws:PrincipalTag/<key>`, and `x-amzn-lattice-identity-tags` toward
+    /// targets), e.g. `{"team": "blue"}`.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
     /// Session name reported in `x-amzn-lattice-identity` (`SessionName=`).
     #[serde(default)]
     pub session_name: Option<String>,
@@ -66,6 +77,8 @@ impl fmt::Debug for LocalPrincipal {
             )
             .field("principal_arn", &self.principal_arn)
             .field("principal_org_id", &self.principal_org_id)
+            .field("principal_org_path", &self.principal_org_path)
+            .field("tags", &self.tags)
             .field("session_name", &self.session_name)
             .field("source_vpc_arn", &self.source_vpc_arn)
             .finish()
@@ -179,6 +192,11 @@ impl CredentialStore {
             .map(|stored| &stored.principal)
     }
 
+    /// The first principal (in file order) whose ARN is `principal_arn`.
+    pub fn by_principal_arn(&self, principal_arn: &str) -> Option<&LocalPrincipal> {
+        self.principals().find(|p| p.principal_arn == principal_arn)
+    }
+
     /// All principals, in the order of the file.
     pub fn principals(&self) -> impl Iterator<Item = &LocalPrincipal> {
         self.in_order.iter().map(|stored| &stored.principal)
@@ -247,6 +265,11 @@ fn validate(index: usize, p: &LocalPrincipal) -> Result<(), AuthConfigError> {
     {
         return Err(invalid("principal_org_id", "must look like o-exampleorgid"));
     }
+    if let Some(path) = &p.principal_org_path {
+        check_org_path(path, p.principal_org_id.as_deref())
+            .map_err(|reason| invalid("principal_org_path", &reason))?;
+    }
+    check_tags(&p.tags).map_err(|reason| invalid("tags", &reason))?;
     if let Some(vpc) = &p.source_vpc_arn {
         let ok = Arn::parse(vpc)
             .is_some_and(|a| a.service == "ec2" && a.resource.starts_with("vpc/vpc-"));
@@ -276,6 +299,8 @@ mod tests {
             session_token: None,
             principal_arn: "arn:aws:sts::111122223333:assumed-role/app/session".to_owned(),
             principal_org_id: Some("o-exampleorg".to_owned()),
+            principal_org_path: None,
+            tags: BTreeMap::new(),
             session_name: Some("session".to_owned()),
             source_vpc_arn: Some("arn:aws:ec2:us-west-2:111122223333:vpc/vpc-0abc".to_owned()),
         }

@@ -122,6 +122,8 @@ mod tests {
         Caller {
             principal_arn: arn.to_owned(),
             principal_org_id: org.map(str::to_owned),
+            principal_org_path: None,
+            tags: Default::default(),
             session_name: None,
             access_key_id: "AKIA1".to_owned(),
             source_vpc_arn: None,
@@ -148,6 +150,8 @@ mod tests {
             service_arn: SERVICE,
             service_network_arn: None,
             port: 443,
+            source_ip: None,
+            resource_tags: &crate::auth::NO_TAGS,
         };
         policy.evaluate(&facts)
     }
@@ -339,8 +343,32 @@ mod tests {
             service_arn: SERVICE,
             service_network_arn: None,
             port: 80,
+            source_ip: None,
+            resource_tags: &crate::auth::NO_TAGS,
         };
         assert_eq!(facts_path.resource(), format!("{SERVICE}/x"));
+    }
+
+    #[test]
+    fn the_user_guides_wildcard_resource_forms_match_the_path() {
+        for (resource, path, allowed) in [
+            ("*/*", "/anything", true),
+            ("*/rates", "/rates", true),
+            ("*/rates", "/rates/x", false),
+            ("*/rates*", "/rates/x", true),
+        ] {
+            let policy = json!({"Statement": {"Effect": "Allow", "Principal": "*",
+                "Action": "vpc-lattice-svcs:Invoke", "Resource": resource}});
+            assert_eq!(
+                decide(policy, None, "GET", path, &HeaderMap::new()).is_allowed(),
+                allowed,
+                "{resource} {path}"
+            );
+        }
+        let bad = json!({"Statement": {"Effect": "Allow", "Principal": "*", "Action": "*",
+            "Resource": "svc-123/rates"}});
+        let err = AuthPolicy::from_json(&bad).expect_err("not a resource form");
+        assert!(err.to_string().contains("svc-123/rates"), "{err}");
     }
 
     #[test]
@@ -390,13 +418,13 @@ mod tests {
             ),
             (
                 json!({"Statement": {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
-                "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}}),
-                "IpAddress",
+                "Condition": {"IpAddress": {"aws:VpcSourceIp": "10.0.0.0/8"}}}}),
+                "aws:VpcSourceIp",
             ),
             (
                 json!({"Statement": {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
-                "Condition": {"StringEquals": {"aws:PrincipalTag/team": "x"}}}}),
-                "aws:PrincipalTag/team",
+                "Condition": {"StringEquals": {"aws:username": "x"}}}}),
+                "aws:username",
             ),
             (
                 json!({"Statement": {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/*"}, "Action": "*", "Resource": "*"}}),

@@ -5,6 +5,9 @@
 //!   ([`CredentialStore`]), as Lattice does for service `vpc-lattice-svcs`.
 //! - [`AuthPolicy`] parses a Lattice auth policy and [`AuthPolicy::evaluate`]s it for a request
 //!   ([`PolicyRequest`]) to a [`PolicyDecision`].
+//! - [`ServiceAccess::authorize`] decides a request the way Lattice does, with the service
+//!   network's policy and the service's ([`Authorization`]); the data plane and
+//!   `lattice-local policy check` both call it.
 //!
 //! ```
 //! use std::time::SystemTime;
@@ -33,6 +36,8 @@
 //!     service_arn: "arn:aws:vpc-lattice:us-west-2:000000000000:service/svc-0123456789abcdef0",
 //!     service_network_arn: None,
 //!     port: 80,
+//!     source_ip: None,
+//!     resource_tags: &lattice_local::auth::NO_TAGS,
 //! };
 //! assert_eq!(policy.evaluate(&facts), PolicyDecision::Allow { statement: Some("Statement[0]".into()) });
 //! ```
@@ -40,7 +45,9 @@
 mod amz_date;
 mod arn;
 mod authorization;
+mod authorize;
 mod canonical;
+mod condition_key;
 mod conditions;
 mod credentials;
 mod error;
@@ -48,6 +55,7 @@ mod evaluate;
 mod policy;
 mod policy_error;
 mod policy_request;
+mod principal_tags;
 mod sigv4;
 mod sigv4a;
 mod verify;
@@ -56,12 +64,16 @@ mod wildcard;
 #[cfg(test)]
 mod tests;
 
+pub use authorize::{
+    AccessControl, AccessSetupError, Authorization, LevelOutcome, PolicyScope, RequestOrigin,
+    ServiceAccess,
+};
 pub use credentials::{AuthConfigError, CredentialStore, LocalPrincipal};
 pub use error::AuthFailure;
 pub use evaluate::PolicyDecision;
 pub use policy::AuthPolicy;
 pub use policy_error::{PolicyError, PolicyProblem};
-pub use policy_request::PolicyRequest;
+pub use policy_request::{NO_TAGS, PolicyRequest};
 pub use verify::{Caller, LATTICE_SERVICE, UNSIGNED_PAYLOAD, authenticate};
 
 /// How a request was signed.

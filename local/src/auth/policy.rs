@@ -323,12 +323,16 @@ fn parse_resources(value: Option<&Value>) -> Result<Vec<String>, PolicyProblem> 
     strings("Resource", value)?
         .into_iter()
         .map(|resource| {
-            if resource == "*" || resource.starts_with("arn:") {
+            // The User Guide ("Resource format for auth policies") also shows `*/rates` and
+            // `*/*`: a wildcard standing for the service ARN, matched like any pattern.
+            if resource.starts_with('*') || resource.starts_with("arn:") {
                 Ok(resource.to_owned())
             } else {
                 Err(PolicyProblem::InvalidValue {
                     element: "Resource".to_owned(),
-                    reason: format!("{resource:?} is neither \"*\" nor an ARN"),
+                    reason: format!(
+                        "{resource:?} is neither \"*\", a pattern such as \"*/path\" nor an ARN"
+                    ),
                 })
             }
         })

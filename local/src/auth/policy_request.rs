@@ -1,7 +1,13 @@
 //! What an auth policy is evaluated against: one request as the condition keys and the
 //! resource see it. A leaf module, so evaluation and the condition checks share it.
 
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
 use super::verify::Caller;
+
+/// No tags: for services without `Tags`.
+pub static NO_TAGS: BTreeMap<String, String> = BTreeMap::new();
 
 /// What a policy is evaluated against.
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +32,10 @@ pub struct PolicyRequest<'a> {
     pub service_network_arn: Option<&'a str>,
     /// Listener port (`vpc-lattice-svcs:Port`).
     pub port: u16,
+    /// The client's address (`aws:SourceIp`).
+    pub source_ip: Option<IpAddr>,
+    /// The service's tags (`aws:ResourceTag/<key>`); [`NO_TAGS`] when it has none.
+    pub resource_tags: &'a BTreeMap<String, String>,
 }
 
 impl PolicyRequest<'_> {

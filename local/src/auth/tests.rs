@@ -35,6 +35,8 @@ fn store() -> CredentialStore {
             principal_arn: "arn:aws:sts::000000000000:assumed-role/eks-client-role/eks-client"
                 .to_owned(),
             principal_org_id: Some("o-localexample".to_owned()),
+            principal_org_path: None,
+            tags: Default::default(),
             session_name: Some("eks-client".to_owned()),
             source_vpc_arn: Some("arn:aws:ec2:us-west-2:000000000000:vpc/vpc-0local".to_owned()),
         },
@@ -44,6 +46,8 @@ fn store() -> CredentialStore {
             session_token: Some(TOKEN.to_owned()),
             principal_arn: "arn:aws:sts::000000000000:assumed-role/developer/laptop".to_owned(),
             principal_org_id: None,
+            principal_org_path: None,
+            tags: Default::default(),
             session_name: Some("laptop".to_owned()),
             source_vpc_arn: None,
         },

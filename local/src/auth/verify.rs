@@ -1,5 +1,6 @@
 //! [`authenticate`]: is this request unsigned, validly signed (by whom), or badly signed?
 
+use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use http::header::AUTHORIZATION;
@@ -35,6 +36,10 @@ pub struct Caller {
     pub principal_arn: String,
     /// Its organization id, if any (`aws:PrincipalOrgID`).
     pub principal_org_id: Option<String>,
+    /// Its account's path in the organization, if known (`aws:PrincipalOrgPaths`).
+    pub principal_org_path: Option<String>,
+    /// Its principal tags (`aws:PrincipalTag/<key>`, `x-amzn-lattice-identity-tags`).
+    pub tags: BTreeMap<String, String>,
     /// Session name for `x-amzn-lattice-identity`, if any.
     pub session_name: Option<String>,
     /// The access key id the request was signed with.
@@ -51,6 +56,8 @@ impl Caller {
         Caller {
             principal_arn: principal.principal_arn.clone(),
             principal_org_id: principal.principal_org_id.clone(),
+            principal_org_path: principal.principal_org_path.clone(),
+            tags: principal.tags.clone(),
             session_name: principal.session_name.clone(),
             access_key_id: principal.access_key_id.clone(),
             source_vpc_arn: principal.source_vpc_arn.clone(),

@@ -1,19 +1,21 @@
 //! Step 3: authenticate, then authorise. A signature is verified whatever the auth type (a bad
 //! one is `403` even on `NONE`, as in Lattice); a request signed for another service's host is
-//! refused on this service's port; for `AWS_IAM` the service's auth policy decides. The result
-//! is the identity the target will see.
+//! refused on this service's port; then [`ServiceAccess::authorize`](crate::auth::ServiceAccess)
+//! decides with the service network's and the service's auth policies (the function
+//! `lattice-local policy check` calls too). The result is the identity the target will see and
+//! the statement that decided, for the access log.
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use lattice_lambda::{AuthType, Identity, QueryParameters};
+use lattice_lambda::{AuthType, Identity};
 
 use super::directory::{Directory, ServicePlane};
 use super::exchange::{AccessNote, Admitted, Answer, Exchange, Resolved};
 use super::rejection::Rejection;
 use super::step::Step;
-use crate::auth::{Caller, PolicyDecision, PolicyRequest, authenticate};
+use crate::auth::{Caller, RequestOrigin, authenticate};
 use crate::net::host::request_host;
 
 /// The auth gate in front of every service.
@@ -37,26 +39,39 @@ impl Step for Admit {
             service,
             host_names,
         } = &exchange.stage;
-        match self.admit(&exchange.parts, service, host_names.as_deref()) {
-            Ok(identity) => {
+        let client = exchange.client;
+        match self.admit(&exchange.parts, client, service, host_names.as_deref()) {
+            Ok((identity, auth)) => {
                 let service = Arc::clone(service);
-                ControlFlow::Continue(exchange.advance(Admitted { service, identity }))
+                ControlFlow::Continue(exchange.advance(Admitted {
+                    service,
+                    identity,
+                    auth,
+                }))
             }
-            Err(rejection) => {
+            Err((rejection, auth)) => {
                 tracing::info!(service = %service.name, %rejection, "request denied");
-                ControlFlow::Break(Answer::rejected(rejection, AccessNote::service(service)))
+                let note = AccessNote {
+                    auth,
+                    ..AccessNote::service(service)
+                };
+                ControlFlow::Break(Answer::rejected(rejection, note))
             }
         }
     }
 }
 
+/// The statement that decided, for the access log (`None` when no policy applies).
+type Decided = Option<Arc<str>>;
+
 impl Admit {
     fn admit(
         &self,
         parts: &http::request::Parts,
+        client: std::net::SocketAddr,
         service: &ServicePlane,
         host_names: Option<&ServicePlane>,
-    ) -> Result<Identity, Rejection> {
+    ) -> Result<(Identity, Decided), (Rejection, Decided)> {
         let directory = &self.directory;
         let resource = || format!("{}{}", service.arn, parts.uri.path());
         let caller = authenticate(
@@ -65,15 +80,18 @@ impl Admit {
             SystemTime::now(),
             &directory.region,
         )
-        .map_err(|failure| Rejection::BadSignature {
-            resource: resource(),
-            failure,
+        .map_err(|failure| {
+            let rejection = Rejection::BadSignature {
+                resource: resource(),
+                failure,
+            };
+            (rejection, None)
         })?;
         // `host` is always signed: the signature names the service the caller meant.
         if let (Some(caller), Some(named)) = (&caller, host_names)
             && !std::ptr::eq(named, service)
         {
-            return Err(Rejection::SignedForOtherService {
+            let rejection = Rejection::SignedForOtherService {
                 principal: caller.principal_arn.clone(),
                 resource: resource(),
                 signed_host: request_host(&parts.headers, &parts.uri)
@@ -81,64 +99,39 @@ impl Admit {
                     .to_owned(),
                 named: Arc::clone(&named.name),
                 service: Arc::clone(&service.name),
-            });
+            };
+            return Err((rejection, None));
         }
         let source_vpc_arn = caller
             .as_ref()
             .and_then(|c| c.source_vpc_arn.as_deref())
             .or(directory.source_vpc_arn.as_deref());
-        if service.auth_type != AuthType::AwsIam {
-            return Ok(identity_of(caller.as_ref(), source_vpc_arn));
+        if !service.access.is_enforced() {
+            return Ok((identity_of(caller.as_ref(), source_vpc_arn), None));
         }
-        let principal = caller
-            .as_ref()
-            .map_or_else(|| "anonymous".to_owned(), |c| c.principal_arn.clone());
-        let denied = |why: String| Rejection::Denied {
-            principal: principal.clone(),
+        let origin = RequestOrigin {
+            source_vpc_arn,
+            source_ip: Some(client.ip()),
+        };
+        let authorization = service.access.authorize(parts, caller.as_ref(), &origin);
+        let decided = Some(Arc::from(authorization.label()));
+        if authorization.is_allowed() {
+            return Ok((identity_of(caller.as_ref(), source_vpc_arn), decided));
+        }
+        let rejection = Rejection::Denied {
+            principal: caller
+                .as_ref()
+                .map_or_else(|| "anonymous".to_owned(), |c| c.principal_arn.clone()),
             resource: resource(),
-            why,
+            why: authorization.to_string(),
         };
-        let Some(policy) = &service.policy else {
-            return Err(denied(
-                "the service has auth type AWS_IAM and no auth policy, which denies every request"
-                    .into(),
-            ));
-        };
-        let query: Vec<(String, String)> = QueryParameters::parse(parts.uri.query().unwrap_or(""))
-            .iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        let facts = PolicyRequest {
-            caller: caller.as_ref(),
-            method: parts.method.as_str(),
-            path: parts.uri.path(),
-            headers: &parts.headers,
-            query: &query,
-            source_vpc_id: source_vpc_arn
-                .and_then(|arn| arn.rsplit_once("vpc/"))
-                .map(|(_, id)| id),
-            source_vpc_owner_account: source_vpc_arn.and_then(|arn| arn.split(':').nth(4)),
-            service_arn: &service.arn,
-            service_network_arn: Some(&service.service_network_arn),
-            port: service.listener.as_ref().map_or(443, |l| l.port),
-        };
-        match policy.evaluate(&facts) {
-            PolicyDecision::Allow { .. } => Ok(identity_of(caller.as_ref(), source_vpc_arn)),
-            PolicyDecision::ExplicitDeny { statement } => Err(denied(format!(
-                "explicitly denied by the auth policy (statement {})",
-                statement.as_deref().unwrap_or("?")
-            ))),
-            PolicyDecision::ImplicitDeny if caller.is_none() => Err(denied(
-                "the request is not signed and the auth policy allows no anonymous access".into(),
-            )),
-            PolicyDecision::ImplicitDeny => Err(denied(
-                "no statement of the auth policy allows this request".into(),
-            )),
-        }
+        Err((rejection, decided))
     }
 }
 
-/// The identity Lattice reports for a caller (or an anonymous one).
+/// The identity Lattice reports for a caller (or an anonymous one). Its principal tags and org
+/// path become `x-amzn-lattice-identity-tags` and `PrincipalOrgPath=` through the library's
+/// formatters, for HTTP targets and V1/V2 events alike.
 fn identity_of(caller: Option<&Caller>, source_vpc_arn: Option<&str>) -> Identity {
     let source_vpc_arn = source_vpc_arn.map(str::to_owned);
     match caller {
@@ -152,7 +145,13 @@ fn identity_of(caller: Option<&Caller>, source_vpc_arn: Option<&str>) -> Identit
             auth_type: Some(AuthType::AwsIam),
             principal: Some(caller.principal_arn.clone()),
             principal_org_id: caller.principal_org_id.clone(),
+            principal_org_path: caller.principal_org_path.clone(),
             session_name: caller.session_name.clone(),
+            tags: caller
+                .tags
+                .iter()
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect(),
             ..Identity::default()
         },
     }

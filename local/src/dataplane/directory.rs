@@ -1,16 +1,15 @@
 //! [`Directory`]: the topology as the request path reads it, built once at start: each
-//! service with its parsed auth policy and its listener's router, each target group with what
+//! service with its access settings (its network's and its own auth policies, parsed) and its
+//! listener's router, each target group with what
 //! serves it, and the settings every request shares.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use lattice_lambda::AuthType;
-
 use super::router::Router;
 use super::{DataPlaneError, DataPlaneOptions};
-use crate::auth::{AuthPolicy, CredentialStore};
+use crate::auth::{CredentialStore, ServiceAccess};
 use crate::targets::Target;
 use crate::template::{LOCAL_DOMAIN, Topology};
 
@@ -20,8 +19,8 @@ pub(crate) struct ServicePlane {
     pub name: Arc<str>,
     pub arn: String,
     pub service_network_arn: String,
-    pub auth_type: AuthType,
-    pub policy: Option<AuthPolicy>,
+    /// The network's and the service's access control, as `ServiceAccess::authorize` reads it.
+    pub access: ServiceAccess,
     pub listener: Option<ListenerPlane>,
 }
 
@@ -68,15 +67,7 @@ impl Directory {
     ) -> Result<Self, DataPlaneError> {
         let mut services = Vec::with_capacity(topology.services.len());
         for service in &topology.services {
-            let policy = service
-                .auth_policy
-                .as_ref()
-                .map(AuthPolicy::from_json)
-                .transpose()
-                .map_err(|source| DataPlaneError::Policy {
-                    service: service.name.clone(),
-                    source,
-                })?;
+            let access = ServiceAccess::new(topology, service)?;
             let listener = service.listener.as_ref().map(|l| ListenerPlane {
                 port: l.port,
                 https: l.protocol == "HTTPS",
@@ -86,8 +77,7 @@ impl Directory {
                 name: Arc::from(service.name.as_str()),
                 arn: service.arn.clone(),
                 service_network_arn: service.service_network_arn.clone(),
-                auth_type: service.auth_type.clone(),
-                policy,
+                access,
                 listener,
             }));
         }
@@ -146,6 +136,7 @@ pub(crate) fn strip_local_domain(name: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::{AccessControl, PolicyScope};
     use crate::template::LoadOptions;
 
     fn project_template() -> String {
@@ -160,8 +151,13 @@ mod tests {
 
     #[test]
     fn every_auth_policy_of_the_project_template_is_understood() {
-        let variants: [&[(&str, &str)]; 3] = [
+        let variants: [&[(&str, &str)]; 4] = [
             &[("AuthType", "AWS_IAM")],
+            &[
+                ("AuthType", "AWS_IAM"),
+                ("ServiceNetworkAuthType", "AWS_IAM"),
+                ("AllowedPrincipalOrgId", "o-abcdefghij"),
+            ],
             &[
                 ("AuthType", "AWS_IAM"),
                 ("AllowedPrincipalOrgId", "o-abcdefghij"),
@@ -183,7 +179,7 @@ mod tests {
             let with_policy = directory
                 .services
                 .iter()
-                .filter(|s| s.policy.is_some())
+                .filter(|s| matches!(s.access.service, AccessControl::Iam(Some(_))))
                 .count();
             assert_eq!(with_policy, 2, "{parameters:?}");
         }
@@ -210,7 +206,7 @@ Resources:
         let error = Directory::build(&topology, BTreeMap::new(), &options())
             .expect_err("an unsupported condition fails closed");
         assert!(
-            matches!(&error, DataPlaneError::Policy { service, .. } if service == "strict"),
+            matches!(&error, DataPlaneError::Policy(e) if e.name == "strict" && e.scope == PolicyScope::Service),
             "{error}"
         );
     }

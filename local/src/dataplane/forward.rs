@@ -60,6 +60,7 @@ async fn forward(
     let Routed {
         service,
         identity,
+        auth,
         rule,
         group,
     } = stage;
@@ -68,6 +69,7 @@ async fn forward(
         rule: Some(rule),
         target: Some(Arc::clone(&group.described)),
         reason: None,
+        auth,
     };
     let context = RequestContext {
         service_network_arn: Some(service.service_network_arn.clone()),

@@ -48,7 +48,7 @@ use self::resolve::ResolveService;
 use self::route::RouteByRules;
 use self::step::StepLayer;
 use crate::access_log::AccessLog;
-use crate::auth::{CredentialStore, PolicyError};
+use crate::auth::{AccessSetupError, CredentialStore};
 use crate::net::limits::{DATA_PLANE_MAX_CONNECTIONS, IDLE_TIMEOUT, UPSTREAM_TIMEOUT};
 use crate::net::{
     Connection, ConnectionLimit, ServeOptions, ServerTask, WorkerThreads, serve, serve_spread,
@@ -67,14 +67,10 @@ pub enum DataPlaneError {
         /// What the OS said.
         source: std::io::Error,
     },
-    /// A service's auth policy is not understood; lattice-local fails closed.
-    #[error("auth policy of service {service}: {source}")]
-    Policy {
-        /// The service name.
-        service: String,
-        /// What is wrong with the policy.
-        source: PolicyError,
-    },
+    /// A service's or service network's auth policy is not understood; lattice-local fails
+    /// closed.
+    #[error(transparent)]
+    Policy(#[from] AccessSetupError),
     /// The worker threads could not start, or a listener could not be handed to them.
     #[error("cannot start the data plane's worker threads: {0}")]
     Threads(std::io::Error),

@@ -116,6 +116,7 @@ where
                 status: response.status(),
                 latency: pending.started.elapsed(),
                 reason: note.reason,
+                auth: note.auth,
             });
         }
         Poll::Ready(Ok(response))

@@ -31,7 +31,10 @@ impl Step for RouteByRules {
 
     fn apply(&self, exchange: Exchange<Admitted>) -> ControlFlow<Answer, Exchange<Routed>> {
         let service = &exchange.stage.service;
-        let mut note = AccessNote::service(service);
+        let mut note = AccessNote {
+            auth: exchange.stage.auth.clone(),
+            ..AccessNote::service(service)
+        };
         let Some(listener) = &service.listener else {
             let rejection = Rejection::NoListener {
                 service: Arc::clone(&service.name),
@@ -64,10 +67,15 @@ impl Step for RouteByRules {
         };
         let group = Arc::clone(group);
         let rule = Arc::clone(route.rule_name);
-        let Admitted { service, identity } = exchange.stage;
+        let Admitted {
+            service,
+            identity,
+            auth,
+        } = exchange.stage;
         let stage = Routed {
             service,
             identity,
+            auth,
             rule,
             group,
         };

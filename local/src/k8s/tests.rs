@@ -708,11 +708,15 @@ spec: {gatewayClassName: istio, listeners: [{name: http, protocol: HTTP, port: 8
         .iter()
         .map(ToString::to_string)
         .collect();
-    assert_eq!(notes.len(), 3, "{notes:#?}");
+    assert_eq!(notes.len(), 2, "{notes:#?}");
     assert!(notes[0].starts_with(
         "default/istio (Gateway): istio.yaml document 1: class istio is not amazon-vpc-lattice"
     ));
     assert!(notes[1].starts_with("shop/inventory (HTTPRoute): hostnames"));
-    assert!(notes[2].contains("service network auth policies are not evaluated locally"));
     assert!(mapped.service_networks[0].auth_policy.is_some());
+    // The Gateway's policy makes its network AWS_IAM, as the controller does, and is enforced.
+    let network = &mapped.topology.service_networks[0];
+    assert_eq!(network.auth_type, lattice_lambda::AuthType::AwsIam);
+    assert_eq!(network.arn, mapped.service_networks[0].arn);
+    assert!(network.auth_policy.is_some());
 }

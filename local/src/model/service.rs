@@ -1,5 +1,7 @@
 //! A Lattice service and the listener that serves it.
 
+use std::collections::BTreeMap;
+
 use lattice_lambda::AuthType;
 
 use super::rule::{Action, Rule};
@@ -19,6 +21,8 @@ pub struct Service {
     pub auth_type: AuthType,
     /// The auth policy document, when an `AWS::VpcLattice::AuthPolicy` targets it.
     pub auth_policy: Option<serde_json::Value>,
+    /// `Tags` (`aws:ResourceTag/<key>` in auth policies).
+    pub tags: BTreeMap<String, String>,
     /// The listener served locally.
     pub listener: Option<Listener>,
 }

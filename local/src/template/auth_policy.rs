@@ -18,6 +18,8 @@ struct AuthPolicyProperties {
 
 /// A policy document and the identifier of what it protects.
 pub(crate) struct ResourcePolicy {
+    /// The policy's logical id.
+    pub(crate) logical_id: String,
     /// `ResourceIdentifier` as written (a service or a service network).
     pub(crate) target: String,
     /// The policy document.
@@ -42,6 +44,7 @@ pub(crate) fn read(
         }
     };
     Ok(ResourcePolicy {
+        logical_id: resource.logical_id.to_owned(),
         target: properties.resource_identifier,
         policy,
     })

@@ -1,6 +1,6 @@
 //! Links what the resources read separately: listeners, rules, auth policies and network
-//! associations onto their services; rule and listener actions to target groups (by logical
-//! id); Lambda target groups to the template's functions.
+//! associations onto their services and networks; rule and listener actions to target groups
+//! (by logical id); Lambda target groups to the template's functions.
 
 use std::collections::BTreeMap;
 
@@ -10,8 +10,10 @@ use super::error::TemplateError;
 use super::listener::ServiceListener;
 use super::listener_rule::ListenerRule;
 use crate::model::{
-    Action, Function, LocalAccount, Note, Service, TargetGroup, TargetKind, local_id,
+    Action, Function, LocalAccount, Note, Service, ServiceNetwork, TargetGroup, TargetKind,
+    local_id,
 };
+use lattice_lambda::AuthType;
 
 /// Everything read from `Resources` that hangs off a service.
 #[derive(Default)]
@@ -47,15 +49,26 @@ fn owning_service(
     })
 }
 
-/// Attaches `parts` to `services`. Services without an association join a local default
-/// network; a second listener on a service is noted, not served.
+/// Attaches `parts` to `services` and `networks`. Services without an association join a local
+/// default network (auth type `NONE`); a second listener on a service is noted, not served.
 pub(crate) fn attach(
     services: &mut [Service],
+    networks: &mut [ServiceNetwork],
     parts: ServiceParts,
     account: &LocalAccount,
     notes: &mut Vec<Note>,
 ) -> Result<(), TemplateError> {
     for association in parts.associations {
+        let known = networks
+            .iter()
+            .any(|n| identifies(&association.network_arn, &n.arn));
+        if !known && !notes.iter().any(|n| n.resource == association.network_arn) {
+            notes.push(Note {
+                resource: association.network_arn.clone(),
+                kind: "AWS::VpcLattice::ServiceNetwork".into(),
+                message: "not created by this template: its auth type and auth policy are unknown locally, so only its services' own are enforced".into(),
+            });
+        }
         if let Some(i) = find_service(services, &association.service) {
             services[i].service_network_arn = association.network_arn;
         }
@@ -102,15 +115,63 @@ pub(crate) fn attach(
             }
         }
     }
-    for ResourcePolicy { target, policy } in parts.policies {
-        match find_service(services, &target) {
-            Some(i) => services[i].auth_policy = Some(policy),
-            None => notes.push(Note {
-                resource: target,
+    for ResourcePolicy {
+        logical_id,
+        target,
+        policy,
+    } in parts.policies
+    {
+        if let Some(i) = find_service(services, &target) {
+            services[i].auth_policy = Some(policy);
+        } else if let Some(network) = networks
+            .iter_mut()
+            .find(|n| identifies(&target, &n.arn) || n.name == target)
+        {
+            network.auth_policy = Some(policy);
+        } else if target.starts_with("sn-") || target.contains(":servicenetwork/") {
+            notes.push(Note {
+                resource: logical_id,
                 kind: "AWS::VpcLattice::AuthPolicy".into(),
-                message: "auth policies on service networks are not evaluated locally".into(),
-            }),
+                message: format!(
+                    "on service network {target}, which this template does not create: not evaluated locally"
+                ),
+            });
+        } else {
+            return Err(TemplateError::DanglingReference {
+                resource: logical_id,
+                property: "ResourceIdentifier".into(),
+                value: target,
+                expected: "AWS::VpcLattice::Service or AWS::VpcLattice::ServiceNetwork",
+            });
         }
+    }
+    let unenforced = services
+        .iter()
+        .map(|s| {
+            (
+                &s.logical_id,
+                &s.auth_type,
+                s.auth_policy.is_some(),
+                "service",
+            )
+        })
+        .chain(networks.iter().map(|n| {
+            (
+                &n.logical_id,
+                &n.auth_type,
+                n.auth_policy.is_some(),
+                "service network",
+            )
+        }))
+        .filter(|(_, auth_type, has_policy, _)| *has_policy && **auth_type != AuthType::AwsIam);
+    for (logical_id, _, _, what) in unenforced {
+        notes.push(Note {
+            resource: logical_id.clone(),
+            kind: "AWS::VpcLattice::AuthPolicy".into(),
+            message: format!(
+                "the {what}'s AuthType is NONE, so its auth policy is not enforced (as in Lattice)"
+            ),
+        });
     }
     Ok(())
 }

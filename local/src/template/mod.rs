@@ -46,6 +46,7 @@ mod reader;
 mod resource;
 mod service;
 mod service_network;
+mod tags;
 mod target_group;
 mod yaml;
 
@@ -56,7 +57,7 @@ pub use error::{EvalError, TemplateError};
 // that produces them.
 pub use crate::model::{
     DEFAULT_REGION, Function, LOCAL_ACCOUNT_ID, LOCAL_DOMAIN, Listener, LocalAccount, Note,
-    ParamValue, Service, TargetGroup, TargetKind, Topology, local_id,
+    ParamValue, Service, ServiceNetwork, TargetGroup, TargetKind, Topology, local_id,
 };
 
 /// How to read a template: region and parameter overrides.

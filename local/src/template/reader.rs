@@ -67,6 +67,7 @@ pub(crate) fn read(template: &Json, options: &LoadOptions) -> Result<Topology, T
         check_rules(rules, &eval, &mut notes);
     }
     let mut services = Vec::new();
+    let mut networks = Vec::new();
     let mut parts = ServiceParts::default();
     let mut target_groups = BTreeMap::new();
     let mut functions = BTreeMap::new();
@@ -98,7 +99,7 @@ pub(crate) fn read(template: &Json, options: &LoadOptions) -> Result<Topology, T
                 }
             }
             "AWS::VpcLattice::ServiceNetwork" => {
-                service_network::read(&resource, &eval, &mut notes)?;
+                networks.push(service_network::read(&resource, &eval)?);
             }
             kind if NO_LOCAL_EFFECT.contains(&kind) => {
                 notes.push(resource.note("no local effect (not emulated)"));
@@ -111,11 +112,18 @@ pub(crate) fn read(template: &Json, options: &LoadOptions) -> Result<Topology, T
     }
 
     link::lambda_targets(&mut target_groups, &functions, &mut notes);
-    link::attach(&mut services, parts, eval.account(), &mut notes)?;
+    link::attach(
+        &mut services,
+        &mut networks,
+        parts,
+        eval.account(),
+        &mut notes,
+    )?;
     link::resolve_actions(&mut services, &target_groups)?;
     Ok(Topology {
         account: eval.account().clone(),
         services,
+        service_networks: networks,
         target_groups,
         functions,
         parameters,

@@ -1,12 +1,14 @@
-//! `AWS::VpcLattice::ServiceNetwork`: nothing to serve, but an `AWS_IAM` network auth type
-//! is a check lattice-local does not make, so it is reported.
+//! `AWS::VpcLattice::ServiceNetwork` -> [`ServiceNetwork`]: its name, ARN and auth type. Its auth
+//! policy is attached when the template is linked; with `AuthType: AWS_IAM` every request to its
+//! services must be allowed by that policy too.
 
 use serde::Deserialize;
 
 use super::error::TemplateError;
 use super::intrinsics::Evaluator;
 use super::resource::Resource;
-use crate::model::Note;
+use super::service::auth_type;
+use crate::model::ServiceNetwork;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -14,19 +16,17 @@ struct ServiceNetworkProperties {
     auth_type: Option<String>,
 }
 
-/// Notes what a service network asks for that is not enforced locally.
+/// Reads a service network.
 pub(crate) fn read(
     resource: &Resource<'_>,
     eval: &Evaluator<'_>,
-    notes: &mut Vec<Note>,
-) -> Result<(), TemplateError> {
+) -> Result<ServiceNetwork, TemplateError> {
     let properties: ServiceNetworkProperties = resource.properties(eval)?;
-    // Lattice then requires the network's auth policy to allow as well; locally only each
-    // service's auth type and policy are enforced.
-    if properties.auth_type.as_deref() == Some("AWS_IAM") {
-        notes.push(resource.note(
-            "network-level AuthType AWS_IAM is not enforced locally (service auth types and policies are)",
-        ));
-    }
-    Ok(())
+    Ok(ServiceNetwork {
+        logical_id: resource.logical_id.to_owned(),
+        name: resource.lattice_name(eval)?,
+        arn: resource.arn(eval)?,
+        auth_type: auth_type(resource, properties.auth_type.as_deref())?,
+        auth_policy: None,
+    })
 }

@@ -282,7 +282,7 @@ Resources:
 }
 
 #[test]
-fn a_service_network_with_iam_auth_is_reported_not_ignored() {
+fn service_networks_carry_their_auth_type_and_policy_and_services_their_tags() {
     let yaml = r#"
 Resources:
   Network:
@@ -291,11 +291,79 @@ Resources:
   OpenNetwork:
     Type: AWS::VpcLattice::ServiceNetwork
     Properties: { Name: open, AuthType: NONE }
+  Svc:
+    Type: AWS::VpcLattice::Service
+    Properties:
+      Name: tagged
+      Tags: [ { Key: Environment, Value: gamma }, { Key: owner, Value: "" } ]
+  Association:
+    Type: AWS::VpcLattice::ServiceNetworkServiceAssociation
+    Properties: { ServiceIdentifier: !Ref Svc, ServiceNetworkIdentifier: !Ref Network }
+  NetworkPolicy:
+    Type: AWS::VpcLattice::AuthPolicy
+    Properties:
+      ResourceIdentifier: !GetAtt Network.Arn
+      Policy: { Statement: [ { Effect: Allow, Principal: "*", Action: "*", Resource: "*" } ] }
+  OpenPolicy:
+    Type: AWS::VpcLattice::AuthPolicy
+    Properties:
+      ResourceIdentifier: !Ref OpenNetwork
+      Policy: { Statement: [ { Effect: Deny, Principal: "*", Action: "*", Resource: "*" } ] }
 "#;
     let topology = Topology::from_yaml(yaml, &LoadOptions::new("us-west-2")).unwrap();
+    let service = topology.service("tagged").unwrap();
+    let network = topology
+        .service_network(&service.service_network_arn)
+        .expect("the service's network is the template's");
+    assert_eq!(network.name, "net");
+    assert_eq!(network.auth_type, lattice_lambda::AuthType::AwsIam);
+    assert!(network.auth_policy.is_some());
+    assert_eq!(
+        service.tags,
+        std::collections::BTreeMap::from([
+            ("Environment".to_owned(), "gamma".to_owned()),
+            ("owner".to_owned(), String::new()),
+        ])
+    );
+    // A policy on a NONE network is kept but noted as not enforced, as in Lattice.
     let notes: Vec<_> = topology.notes.iter().map(|n| n.resource.as_str()).collect();
-    assert_eq!(notes, ["Network"]);
-    assert!(topology.notes[0].message.contains("AWS_IAM"));
+    assert_eq!(notes, ["OpenNetwork"], "{:?}", topology.notes);
+    assert!(topology.notes[0].message.contains("not enforced"));
+}
+
+#[test]
+fn a_network_the_template_does_not_create_is_noted_and_bad_policy_targets_are_errors() {
+    let yaml = r#"
+Resources:
+  Svc: { Type: AWS::VpcLattice::Service, Properties: { Name: s } }
+  Association:
+    Type: AWS::VpcLattice::ServiceNetworkServiceAssociation
+    Properties: { ServiceIdentifier: !Ref Svc, ServiceNetworkIdentifier: sn-0123456789abcdef0 }
+"#;
+    let topology = Topology::from_yaml(yaml, &LoadOptions::new("us-west-2")).unwrap();
+    assert_eq!(topology.notes.len(), 1, "{:?}", topology.notes);
+    assert!(topology.notes[0].message.contains("unknown locally"));
+
+    let dangling = r#"
+Resources:
+  Svc: { Type: AWS::VpcLattice::Service, Properties: { Name: s } }
+  Policy:
+    Type: AWS::VpcLattice::AuthPolicy
+    Properties:
+      ResourceIdentifier: no-such-thing
+      Policy: { Statement: [] }
+"#;
+    let error = Topology::from_yaml(dangling, &LoadOptions::new("us-west-2")).unwrap_err();
+    assert!(error.to_string().contains("no-such-thing"), "{error}");
+
+    let duplicate_tag = r#"
+Resources:
+  Svc:
+    Type: AWS::VpcLattice::Service
+    Properties: { Name: s, Tags: [ { Key: Team, Value: a }, { Key: team, Value: b } ] }
+"#;
+    let error = Topology::from_yaml(duplicate_tag, &LoadOptions::new("us-west-2")).unwrap_err();
+    assert!(error.to_string().contains("Tags"), "{error}");
 }
 
 /// A service with one HTTP listener whose default action is `default_action`, plus `extra`

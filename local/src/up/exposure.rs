@@ -82,6 +82,8 @@ mod tests {
             session_token: None,
             principal_arn: format!("arn:aws:sts::000000000000:assumed-role/role-{index}/s"),
             principal_org_id: None,
+            principal_org_path: None,
+            tags: Default::default(),
             session_name: None,
             source_vpc_arn: None,
         }

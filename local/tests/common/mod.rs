@@ -317,3 +317,91 @@ pub fn raw_status(response: &str) -> u16 {
 pub fn raw_body(response: &str) -> &str {
     response.split_once("\r\n\r\n").map_or("", |(_, body)| body)
 }
+
+/// `fixtures/network-auth.yaml`: two networks (one `AWS_IAM` with a policy, one without) and
+/// services whose policies use tags, source IPs, joined headers and queries.
+pub const NETWORK_AUTH_TEMPLATE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/network-auth.yaml"
+);
+
+/// `fixtures/network-auth-credentials.json`: a blue-team principal (org, org path, tags, VPC) and
+/// a red-team one.
+pub const NETWORK_AUTH_CREDENTIALS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/network-auth-credentials.json"
+);
+
+/// The fixture's principals as `(access key id, secret, principal ARN)`, blue first.
+pub fn network_auth_principals() -> Vec<(String, String, String)> {
+    let store = lattice_local::auth::CredentialStore::load(NETWORK_AUTH_CREDENTIALS)
+        .expect("fixture credentials");
+    let mut principals: Vec<_> = store
+        .principals()
+        .map(|p| {
+            (
+                p.access_key_id.clone(),
+                p.secret_access_key.clone(),
+                p.principal_arn.clone(),
+            )
+        })
+        .collect();
+    principals.sort_by(|a, b| a.2.cmp(&b.2));
+    principals
+}
+
+/// The fixture template served by a data plane in front of an echo upstream.
+pub async fn network_auth_stack(
+    access_log: lattice_local::access_log::AccessLog,
+) -> lattice_local::up::Stack {
+    use lattice_local::template::{LoadOptions, Topology};
+    let topology = Topology::load(
+        std::path::Path::new(NETWORK_AUTH_TEMPLATE),
+        &LoadOptions::new(REGION),
+    )
+    .expect("fixture template");
+    let store = lattice_local::auth::CredentialStore::load(NETWORK_AUTH_CREDENTIALS)
+        .expect("fixture credentials");
+    let upstream = echo_upstream("pods").await;
+    let mut server =
+        lattice_local::dataplane::DataPlaneOptions::new(REGION, std::sync::Arc::new(store));
+    server.access_log = access_log;
+    let mut options = lattice_local::up::StackOptions::new(server);
+    options.upstreams =
+        std::collections::BTreeMap::from([("Pods".to_owned(), format!("http://{upstream}"))]);
+    lattice_local::up::Stack::start(&topology, options, |_| unreachable!("no functions"))
+        .await
+        .expect("fixture stack")
+}
+
+/// `method path_and_query` to `addr`, signed by the fixture's principal `who` (0 blue, 1 red)
+/// when given, then with each of `teams` appended as an `x-team` copy. The copies come after
+/// signing: the signer needs text, and a header Lattice does not find in `SignedHeaders` need
+/// not be signed, so any bytes may be sent.
+pub fn network_auth_request(
+    addr: SocketAddr,
+    method: &str,
+    path_and_query: &str,
+    who: Option<usize>,
+    teams: &[&[u8]],
+) -> Request<Full<Bytes>> {
+    let mut request = get(addr, &addr.to_string(), path_and_query);
+    *request.method_mut() = method.parse().expect("method");
+    if let Some(index) = who {
+        let (key, secret, _) = &network_auth_principals()[index];
+        Signer {
+            access_key_id: key,
+            secret,
+            time: SystemTime::now(),
+            sigv4a: false,
+        }
+        .sign(&mut request);
+    }
+    for team in teams {
+        request.headers_mut().append(
+            "x-team",
+            http::HeaderValue::from_bytes(team).expect("header bytes"),
+        );
+    }
+    request
+}

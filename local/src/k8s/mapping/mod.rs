@@ -3,8 +3,8 @@
 //! an `amazon-vpc-lattice` `Gateway` is the service network of the same name; an `HTTPRoute` is a
 //! Lattice service `<route>-<namespace>` with one listener per selected Gateway listener (404 by
 //! default) and one rule per route rule; each backend Service is an IP target group; an
-//! `IAMAuthPolicy` sets auth type `AWS_IAM` and the policy; a `TargetGroupPolicy` sets the
-//! protocol and health check.
+//! `IAMAuthPolicy` sets auth type `AWS_IAM` and the policy of the route's service or of the
+//! Gateway's network; a `TargetGroupPolicy` sets the protocol and health check.
 //!
 //! Routes become services in [`routes`]; backends become target groups in [`target_groups`].
 
@@ -22,6 +22,7 @@ use super::error::ManifestError;
 use super::gateway_api::{GATEWAY_API_GROUP, LATTICE_GATEWAY_CLASS};
 use super::meta::ObjectKey;
 use super::policies::HealthCheck;
+use crate::model::ServiceNetwork as NetworkModel;
 use crate::template::{LocalAccount, Note, Service, TargetGroup, Topology, local_id};
 
 /// How to map: the account ARNs use, the principal the auth policy placeholder stands for, and
@@ -70,8 +71,26 @@ pub struct ServiceNetwork {
     pub arn: String,
     /// The Gateways that stand for it.
     pub gateways: Vec<ObjectKey>,
-    /// The auth policy of an `IAMAuthPolicy` on one of them (not evaluated locally).
+    /// The auth policy of an `IAMAuthPolicy` on one of them (the network is then `AWS_IAM`).
     pub auth_policy: Option<Json>,
+}
+
+impl ServiceNetwork {
+    /// The network as the data plane enforces it: `AWS_IAM` with the policy of an
+    /// `IAMAuthPolicy`, as the controller sets it, else `NONE`.
+    pub fn to_model(&self) -> NetworkModel {
+        NetworkModel {
+            logical_id: self.name.clone(),
+            name: self.name.clone(),
+            arn: self.arn.clone(),
+            auth_type: if self.auth_policy.is_some() {
+                AuthType::AwsIam
+            } else {
+                AuthType::None
+            },
+            auth_policy: self.auth_policy.clone(),
+        }
+    }
 }
 
 /// What a target group forwards to in Kubernetes terms.
@@ -183,6 +202,11 @@ impl Manifests {
             topology: Topology {
                 account: options.account.clone(),
                 services,
+                service_networks: mapper
+                    .networks
+                    .iter()
+                    .map(ServiceNetwork::to_model)
+                    .collect(),
                 target_groups: mapper.target_groups,
                 functions: BTreeMap::new(),
                 parameters: BTreeMap::new(),
@@ -243,7 +267,7 @@ impl Mapper<'_> {
     }
 
     /// `IAMAuthPolicy` on a route: the service's auth type becomes `AWS_IAM` with the policy; on a
-    /// Gateway: the network's policy, which lattice-local does not evaluate.
+    /// Gateway: the network's.
     fn auth_policies(&mut self, services: &mut [Service]) -> Result<(), ManifestError> {
         for policy in &self.manifests.iam_auth_policies {
             let (document, _) = policy_document(policy, &self.options.client_role_arn)?;
@@ -264,7 +288,6 @@ impl Mapper<'_> {
                     if let Some(network) = self.networks.iter_mut().find(|n| n.name == name) {
                         network.auth_policy = Some(document);
                     }
-                    self.note(policy.object.key(), "IAMAuthPolicy", format!("on Gateway {key}: service network auth policies are not evaluated locally (service policies are)"));
                 }
                 (_, kind) => self.note(
                     policy.object.key(),

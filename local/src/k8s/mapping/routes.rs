@@ -111,6 +111,7 @@ impl Mapper<'_> {
             service_network_arn: network_arn,
             auth_type: AuthType::None,
             auth_policy: None,
+            tags: Default::default(),
             listener: served,
         }))
     }
