@@ -1,16 +1,20 @@
 //! `lattice-local demo`: the reference scenario end to end, on one machine.
 //!
-//! 1. build `provider` and `eks-client`, read `template.yaml` with
-//!    `EksAppMode=template`, start the provider behind `foo-service` and a
-//!    stand-in EKS pod behind `eks-app` (`AWS_IAM`, `/app` prefix rule);
+//! 1. build `provider` and `eks-client`; read the EKS side from `k8s/` as the AWS Gateway API
+//!    Controller maps it (`HTTPRoute` `eks-app` -> service `eks-app-default`, `AWS_IAM` with the
+//!    `IAMAuthPolicy`, `/app` prefix rule) and `template.yaml` in `EksAppMode=gateway-api` for
+//!    the Lambda side and the network, the client pointed at that service (`LatticeServiceUrl`,
+//!    `TargetServiceArn`) — the split of the reference architecture. With
+//!    [`EksSide::Template`] the template's `EksAppMode=template` resources make the EKS side
+//!    (`eks-app`) instead. A stand-in pod serves the Service; the provider serves `foo-service`;
 //! 2. EKS -> Lattice -> Lambda: `GET` `foo-service` -> `Hello Foo Lambda!!`;
 //! 3. Lambda -> Lattice -> EKS: invoke `eks-client` through the Runtime API,
 //!    SigV4-signed, -> `{"statusCode":200,"body":"from EKS: Hello Bar EKS Pod!!"}`;
-//! 4. an unsigned request to `eks-app` -> `403`.
+//! 4. an unsigned request to the EKS-side service -> `403`.
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,11 +31,12 @@ use crate::access_log::AccessLog;
 use crate::auth::CredentialStore;
 use crate::dataplane::DataPlaneOptions;
 use crate::functions::{DiscardLogSink, InvokeOptions, InvokeOutcome};
+use crate::k8s::controller_service_name;
 use crate::net::accept::service_from_fn;
 use crate::net::limits::LOCAL_API_MAX_CONNECTIONS;
 use crate::net::{ServeOptions, ServerTask, serve};
 use crate::template::{DEFAULT_REGION, LOCAL_DOMAIN, LoadOptions, TargetKind, Topology};
-use crate::up::{Stack, StackOptions, UpError, Workspace, print_notes};
+use crate::up::{Sources, Stack, StackOptions, UpError, Workspace, map_manifests, print_notes};
 
 /// What the stand-in pod answers on `/app`.
 pub const POD_GREETING: &str = "Hello Bar EKS Pod!!";
@@ -65,17 +70,34 @@ fn fail(step: u8, reason: impl std::fmt::Display) -> DemoError {
     }
 }
 
+/// Where the demo's EKS side comes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum EksSide {
+    /// The Gateway API manifests of the workspace's `k8s/`, mapped as the AWS Gateway API
+    /// Controller maps them, beside the template in `EksAppMode=gateway-api`.
+    #[default]
+    K8s,
+    /// The template's own `EksAppMode=template` resources.
+    Template,
+}
+
+/// The route of `k8s/` the client calls: `default/eks-app`, served as `eks-app-default`.
+const EKS_ROUTE: (&str, &str) = ("default", "eks-app");
+
 /// Options of `lattice-local demo`.
 #[derive(Clone, Debug, Default)]
 pub struct DemoOptions {
     /// Template path (default: the workspace's `template.yaml`).
     pub template: Option<PathBuf>,
+    /// Where the EKS side comes from.
+    pub eks_side: EksSide,
     /// Skip `cargo build` (binaries must exist).
     pub no_build: bool,
 }
 
 /// A tiny HTTP server standing in for the EKS pod: `Hello Bar EKS Pod!!` on
-/// `/app` and below, `404` elsewhere.
+/// `/app` and below, `200` on `/health` (the path `k8s/`'s `TargetGroupPolicy` health-checks,
+/// which `http-echo` serves itself), `404` elsewhere.
 #[derive(Debug)]
 pub struct StandInPod {
     addr: SocketAddr,
@@ -111,6 +133,8 @@ impl StandInPod {
 fn pod_response(path: &str) -> Response<Full<Bytes>> {
     let (status, body) = if path == "/app" || path.starts_with("/app/") {
         (StatusCode::OK, POD_GREETING)
+    } else if path == "/health" {
+        (StatusCode::OK, "ok")
     } else {
         (StatusCode::NOT_FOUND, "not found")
     };
@@ -152,6 +176,15 @@ fn print_access(log: &AccessLog, seen: &mut usize) {
     *seen = records.len();
 }
 
+/// The topology the demo serves and what in it plays which part.
+struct Scenario {
+    topology: Topology,
+    /// The EKS-side Lattice service's name.
+    eks_service: String,
+    /// Target group -> the stand-in pod, for every group of the EKS side.
+    upstreams: BTreeMap<String, String>,
+}
+
 /// Runs the demo, printing each step.
 pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
     println!("step 1: {}", STEP_TITLES[0]);
@@ -170,36 +203,6 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
         .template
         .clone()
         .unwrap_or_else(|| workspace.template());
-    let region = DEFAULT_REGION;
-    let load = LoadOptions::new(region).with_parameter("EksAppMode", "template");
-    let topology = Topology::load(&template, &load).map_err(|e| fail(1, e))?;
-    println!(
-        "    read {} with EksAppMode=template (region {region})",
-        template.display()
-    );
-    print_notes(&topology);
-    let eks_service = topology.service("eks-app").ok_or_else(|| {
-        fail(
-            1,
-            "the template has no eks-app service with EksAppMode=template",
-        )
-    })?;
-    println!("    eks-app auth type: {}", eks_service.auth_type.as_str());
-    let pod_group = topology
-        .target_groups
-        .values()
-        .find(|g| matches!(g.kind, TargetKind::Http { .. }))
-        .ok_or_else(|| fail(1, "the template has no IP target group for the EKS pod"))?
-        .logical_id
-        .clone();
-    let client_function = topology
-        .functions
-        .values()
-        .find(|f| f.binary == "eks-client")
-        .ok_or_else(|| fail(1, "the template has no function built from eks-client"))?
-        .logical_id
-        .clone();
-
     let credentials_path = workspace.demo_credentials();
     let store = Arc::new(CredentialStore::load(&credentials_path).map_err(|e| fail(1, e))?);
     let principal = store.principals().next().cloned().ok_or_else(|| {
@@ -208,67 +211,156 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
             format!("{} has no principal", credentials_path.display()),
         )
     })?;
-
     let pod = StandInPod::start()
         .await
         .map_err(|e| fail(1, format!("stand-in pod: {e}")))?;
+    let scenario = match options.eks_side {
+        EksSide::K8s => {
+            let k8s = workspace.root.join("k8s");
+            eks_side_from_manifests(&template, &k8s, &principal.principal_arn, &pod)
+        }
+        EksSide::Template => eks_side_from_template(&template, &pod),
+    }?;
+    let topology = &scenario.topology;
+    let eks_service = topology
+        .service(&scenario.eks_service)
+        .ok_or_else(|| fail(1, format!("{} is not served", scenario.eks_service)))?;
+    println!(
+        "    {} auth type: {}",
+        eks_service.name,
+        eks_service.auth_type.as_str()
+    );
+    let client_function = topology
+        .functions
+        .values()
+        .find(|f| f.binary == "eks-client")
+        .ok_or_else(|| fail(1, "the template has no function built from eks-client"))?
+        .logical_id
+        .clone();
+
     let log = AccessLog::memory();
-    let mut data_plane = DataPlaneOptions::new(region, Arc::clone(&store));
+    let mut data_plane = DataPlaneOptions::new(DEFAULT_REGION, Arc::clone(&store));
     data_plane.access_log = log.clone();
     let mut stack_options = StackOptions::new(data_plane);
-    stack_options.upstreams = BTreeMap::from([(pod_group.clone(), pod.url())]);
+    stack_options.upstreams = scenario.upstreams.clone();
     stack_options.log_sink = Arc::new(DiscardLogSink);
     stack_options.max_instances = 2;
-    // Only eks-client signs; the provider needs no credentials.
-    stack_options.extra_env.insert(
-        client_function.clone(),
-        vec![
-            // Rewritten to eks-app's local URL once its port is bound.
-            (
-                "LATTICE_SERVICE_URL".into(),
-                format!("https://eks-app.{LOCAL_DOMAIN}/app"),
-            ),
-            ("LATTICE_SIGNING".into(), "sigv4".into()),
-            ("AWS_ACCESS_KEY_ID".into(), principal.access_key_id.clone()),
-            (
-                "AWS_SECRET_ACCESS_KEY".into(),
-                principal.secret_access_key.clone(),
-            ),
-            ("AWS_REGION".into(), region.into()),
-        ],
-    );
-    let stack = Stack::start(&topology, stack_options, |name| workspace.binary(name))
+    // The functions' "execution role", as in `up`: eks-client signs with it.
+    stack_options.function_principal = Some(principal);
+    let stack = Stack::start(topology, stack_options, |name| workspace.binary(name))
         .await
         .map_err(|e: UpError| fail(1, e))?;
-    let outcome = scenario(&stack, &topology, &pod, &log, &client_function).await;
+    let outcome = self::scenario(&stack, &scenario, &pod, &log, &client_function).await;
     stack.shutdown().await;
     outcome?;
     println!("demo finished: both directions work");
     Ok(())
 }
 
+/// The EKS side from the template's `EksAppMode=template` resources: `eks-app`, its IP target
+/// group on the pod.
+fn eks_side_from_template(template: &Path, pod: &StandInPod) -> Result<Scenario, DemoError> {
+    let load = LoadOptions::new(DEFAULT_REGION).with_parameter("EksAppMode", "template");
+    let topology = Topology::load(template, &load).map_err(|e| fail(1, e))?;
+    println!(
+        "    read {} with EksAppMode=template (region {DEFAULT_REGION}): the template makes both sides",
+        template.display()
+    );
+    print_notes("the template", &topology.notes);
+    let upstreams = topology
+        .target_groups
+        .values()
+        .filter(|g| matches!(g.kind, TargetKind::Http { .. }))
+        .map(|g| (g.logical_id.clone(), pod.url()))
+        .collect();
+    Ok(Scenario {
+        topology,
+        eks_service: "eks-app".into(),
+        upstreams,
+    })
+}
+
+/// The EKS side from the manifests of `k8s`, the Lambda side and the network from the template
+/// in `EksAppMode=gateway-api`, the client pointed at the route's service as `README.md`'s
+/// deploy steps point it (`LatticeServiceUrl`, `TargetServiceArn`); every backend Service is
+/// the pod.
+fn eks_side_from_manifests(
+    template: &Path,
+    k8s: &Path,
+    client_principal: &str,
+    pod: &StandInPod,
+) -> Result<Scenario, DemoError> {
+    let mapped =
+        map_manifests(k8s, DEFAULT_REGION, Some(client_principal)).map_err(|e| fail(1, e))?;
+    let (namespace, route) = EKS_ROUTE;
+    let name = controller_service_name(route, namespace, None);
+    let service = mapped.topology.service(&name).ok_or_else(|| {
+        fail(
+            1,
+            format!(
+                "{} has no HTTPRoute {namespace}/{route} (Lattice service {name})",
+                k8s.display()
+            ),
+        )
+    })?;
+    let load = LoadOptions::new(DEFAULT_REGION)
+        .with_parameter("EksAppMode", "gateway-api")
+        .with_parameter(
+            "LatticeServiceUrl",
+            format!("https://{name}.{LOCAL_DOMAIN}/app"),
+        )
+        .with_parameter("TargetServiceArn", service.arn.clone());
+    let topology = Topology::load(template, &load).map_err(|e| fail(1, e))?;
+    println!(
+        "    read {} with EksAppMode=gateway-api (the Lambda side and the network) and {} (the \
+         EKS side, as the AWS Gateway API Controller maps it; region {DEFAULT_REGION})",
+        template.display(),
+        k8s.display()
+    );
+    println!(
+        "    HTTPRoute {namespace}/{route} -> Lattice service {name} ({})",
+        service.arn
+    );
+    let upstreams = mapped
+        .backends
+        .keys()
+        .map(|group| (group.clone(), pod.url()))
+        .collect();
+    let sources = Sources::join(
+        Some((template.to_owned(), topology)),
+        Some((k8s.to_owned(), mapped)),
+    )
+    .map_err(|e| fail(1, e))?;
+    Ok(Scenario {
+        topology: sources.topology,
+        eks_service: name,
+        upstreams,
+    })
+}
+
 async fn scenario(
     stack: &Stack,
-    topology: &Topology,
+    scenario: &Scenario,
     pod: &StandInPod,
     log: &AccessLog,
     client_function: &str,
 ) -> Result<(), DemoError> {
+    let eks_name = scenario.eks_service.as_str();
     let provider_service = stack
         .data_plane
         .endpoint("foo-service")
         .ok_or_else(|| fail(1, "foo-service is not served"))?;
     let eks = stack
         .data_plane
-        .endpoint("eks-app")
-        .ok_or_else(|| fail(1, "eks-app is not served"))?;
+        .endpoint(eks_name)
+        .ok_or_else(|| fail(1, format!("{eks_name} is not served")))?;
     println!(
         "    foo-service: {}  or  {}",
         provider_service.url(),
         provider_service.host_url
     );
     println!(
-        "    eks-app:     {}  or  {}  -> stand-in pod {}",
+        "    {eks_name}: {}  or  {}  -> stand-in pod {}",
         eks.url(),
         eks.host_url,
         pod.url()
@@ -360,10 +452,11 @@ async fn scenario(
 
     let unsigned = format!("{}/app", eks.url());
     println!(
-        "step 4: {}: unsigned GET {unsigned} (eks-app has auth type {})",
+        "step 4: {}: unsigned GET {unsigned} ({eks_name} has auth type {})",
         STEP_TITLES[3],
-        topology
-            .service("eks-app")
+        scenario
+            .topology
+            .service(eks_name)
             .map_or("?", |s| s.auth_type.as_str())
     );
     let (status, body) = get(&unsigned, None).await.map_err(|e| fail(4, e))?;

@@ -156,11 +156,13 @@ const OWN_CREDENTIALS: &str = r#"{"principals": [
 fn up_options(template: &Path, credentials: Option<PathBuf>, bind: IpAddr) -> UpOptions {
     UpOptions {
         template: Some(template.to_owned()),
+        k8s: None,
         parameters: Vec::new(),
         region: common::REGION.into(),
         credentials,
         function_principal: None,
         upstreams: BTreeMap::new(),
+        runs: BTreeMap::new(),
         bind,
         port: 0,
         service_ports: BTreeMap::new(),

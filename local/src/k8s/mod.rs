@@ -47,6 +47,7 @@
 mod check;
 mod error;
 mod gateway_api;
+mod join;
 mod mapping;
 mod meta;
 mod policies;
@@ -63,6 +64,7 @@ pub use gateway_api::{
     HttpHeaderMatch, HttpPathMatch, HttpRoute, HttpRouteMatch, HttpRouteRule, HttpRouteSpec,
     LATTICE_GATEWAY_CLASS, ParentRef,
 };
+pub use join::JoinError;
 pub use mapping::{Backend, ManifestTopology, MapOptions, ServiceNetwork, controller_service_name};
 pub use meta::{
     DEFAULT_NAMESPACE, Located, Object, ObjectKey, ObjectMeta, PolicyTargetRef, Source,

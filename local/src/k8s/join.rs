@@ -1,0 +1,135 @@
+//! The EKS side beside the Lambda side: a [`ManifestTopology`] joined into the template's
+//! [`Topology`], as the controller's services join the stack's in one account.
+//!
+//! In AWS both land in one account and one namespace of Lattice names, so a service name both
+//! define is refused here as Lattice would refuse the second `CreateService` (names are unique
+//! per account and Region). The manifests' services keep their network unless the template
+//! creates a network of the same name, which they then join: a Gateway stands for the network
+//! **of its name**, and the stack's is the one it names.
+
+use std::path::{Path, PathBuf};
+
+use super::mapping::ManifestTopology;
+use crate::model::Topology;
+
+/// Why the manifests cannot be served beside the template. Each variant names both sources.
+#[derive(Debug, thiserror::Error)]
+pub enum JoinError {
+    /// A Lattice service name both define.
+    #[error(
+        "Lattice service name {name:?} is defined twice: by {template_service} in {} and by {route} \
+         (Lattice service names are unique per account and Region)",
+        template.display()
+    )]
+    ServiceName {
+        /// The name.
+        name: String,
+        /// The template's service (logical id).
+        template_service: String,
+        /// The template file.
+        template: PathBuf,
+        /// The route whose service has the name: file, document, kind and name.
+        route: String,
+    },
+    /// A target group logical id or name both define.
+    #[error(
+        "target group {name:?} is defined twice: by {template_group} in {} and for a backend of {route}",
+        template.display()
+    )]
+    TargetGroup {
+        /// The clashing id or name.
+        name: String,
+        /// The template's target group (logical id).
+        template_group: String,
+        /// The template file.
+        template: PathBuf,
+        /// The route whose backend built the group: file, document, kind and name.
+        route: String,
+    },
+    /// The two were mapped for different accounts or Regions.
+    #[error(
+        "the manifests were mapped for {manifests} but {} for {template_account} (pass one --region to both)",
+        template.display()
+    )]
+    Account {
+        /// Account and Region of the template's ARNs.
+        template_account: String,
+        /// The template file.
+        template: PathBuf,
+        /// Account and Region of the manifests' ARNs.
+        manifests: String,
+    },
+}
+
+impl ManifestTopology {
+    /// Joins these services and target groups into `template` (read from `template_file`):
+    /// services whose Gateway is named after one of the template's service networks move into
+    /// it; a service name or target group defined by both is an error naming both. The
+    /// template's functions, parameters and notes stay; the manifests' notes follow them.
+    pub fn join_into(
+        &self,
+        template: Topology,
+        template_file: &Path,
+    ) -> Result<Topology, JoinError> {
+        let ManifestTopology {
+            topology: manifests,
+            routes,
+            backends,
+            ..
+        } = self;
+        // Every mapped service has its route recorded; a hand-built topology may not.
+        let route_of = |service_id: &str| {
+            routes
+                .get(service_id)
+                .map_or_else(|| format!("HTTPRoute {service_id}"), ToString::to_string)
+        };
+        if manifests.account != template.account {
+            let describe =
+                |a: &crate::model::LocalAccount| format!("{} {}", a.account_id, a.region);
+            return Err(JoinError::Account {
+                template_account: describe(&template.account),
+                template: template_file.to_owned(),
+                manifests: describe(&manifests.account),
+            });
+        }
+        let mut joined = template;
+        for service in &manifests.services {
+            if let Some(existing) = joined.services.iter().find(|s| s.name == service.name) {
+                return Err(JoinError::ServiceName {
+                    name: service.name.clone(),
+                    template_service: existing.logical_id.clone(),
+                    template: template_file.to_owned(),
+                    route: route_of(&service.logical_id),
+                });
+            }
+        }
+        for group in manifests.target_groups.values() {
+            let clash = joined.target_groups.values().find(|t| {
+                [&t.logical_id, &t.name]
+                    .into_iter()
+                    .any(|n| *n == group.logical_id || *n == group.name)
+            });
+            if let Some(existing) = clash {
+                let route = backends
+                    .get(&group.logical_id)
+                    .map(|b| b.route.to_string())
+                    .unwrap_or_default();
+                return Err(JoinError::TargetGroup {
+                    name: group.logical_id.clone(),
+                    template_group: existing.logical_id.clone(),
+                    template: template_file.to_owned(),
+                    route: route_of(&route),
+                });
+            }
+        }
+        joined.services.extend(manifests.services.iter().cloned());
+        joined.target_groups.extend(
+            manifests
+                .target_groups
+                .iter()
+                .map(|(id, group)| (id.clone(), group.clone())),
+        );
+        joined.notes.extend(manifests.notes.iter().cloned());
+        Ok(joined)
+    }
+}
