@@ -133,3 +133,129 @@ impl ManifestTopology {
         Ok(joined)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::k8s::{Manifests, MapOptions, ObjectKey};
+    use crate::template::LoadOptions;
+
+    const TEMPLATE: &str = r#"
+Resources:
+  Network:
+    Type: AWS::VpcLattice::ServiceNetwork
+    Properties: {Name: shop-network}
+  Orders:
+    Type: AWS::VpcLattice::Service
+    Properties: {Name: orders}
+  OrdersGroup:
+    Type: AWS::VpcLattice::TargetGroup
+    Properties: {Type: IP, Config: {Port: 80, Protocol: HTTP}}
+"#;
+
+    const MANIFESTS: &str = r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: shop-network}
+spec:
+  gatewayClassName: amazon-vpc-lattice
+  listeners: [{name: http, protocol: HTTP, port: 80}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: inventory, namespace: shop}
+spec:
+  parentRefs: [{name: shop-network, namespace: default, sectionName: http}]
+  rules: [{backendRefs: [{name: inventory, port: 80}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: inventory, namespace: shop}
+spec: {selector: {app: inventory}, ports: [{port: 80, targetPort: 8090}]}
+---
+apiVersion: application-networking.k8s.aws/v1alpha1
+kind: ServiceExport
+metadata: {name: inventory, namespace: shop}
+spec: {}
+"#;
+
+    fn template(yaml: &str, region: &str) -> Topology {
+        Topology::from_yaml(yaml, &LoadOptions::new(region)).unwrap()
+    }
+
+    fn mapped(yaml: &str) -> ManifestTopology {
+        let mut manifests = Manifests::default();
+        manifests
+            .add_yaml(Path::new("k8s/shop.yaml"), yaml)
+            .unwrap();
+        manifests
+            .to_topology(&MapOptions::new("us-west-2"))
+            .unwrap()
+    }
+
+    #[test]
+    fn both_sides_are_served_side_by_side_with_every_note() {
+        let mapped = mapped(MANIFESTS);
+        let joined = mapped
+            .join_into(template(TEMPLATE, "us-west-2"), Path::new("template.yaml"))
+            .unwrap();
+        let names: Vec<&str> = joined.services.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["orders", "inventory-shop"]);
+        assert!(joined.target_groups.contains_key("OrdersGroup"));
+        let group = mapped.target_groups_of(&ObjectKey::new(None, "shop", "inventory"))[0];
+        assert!(joined.target_groups.contains_key(group));
+        // The manifests' notes follow the template's: the ServiceExport is named.
+        assert!(
+            joined
+                .notes
+                .iter()
+                .any(|n| n.kind == "ServiceExport" && n.resource == "shop/inventory"),
+            "{:?}",
+            joined.notes
+        );
+    }
+
+    #[test]
+    fn a_service_name_both_define_is_an_error_naming_both_sources() {
+        let clashing = TEMPLATE.replace("Name: orders", "Name: inventory-shop");
+        let error = mapped(MANIFESTS)
+            .join_into(template(&clashing, "us-west-2"), Path::new("template.yaml"))
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "Lattice service name \"inventory-shop\" is defined twice: by Orders in template.yaml \
+             and by k8s/shop.yaml document 2: HTTPRoute shop/inventory (Lattice service names \
+             are unique per account and Region)"
+        );
+    }
+
+    #[test]
+    fn a_target_group_both_define_is_an_error_naming_both_sources() {
+        let mapped = mapped(MANIFESTS);
+        let group = mapped.target_groups_of(&ObjectKey::new(None, "shop", "inventory"))[0];
+        let clashing = TEMPLATE.replace(
+            "Properties: {Type: IP,",
+            &format!("Properties: {{Name: {group}, Type: IP,"),
+        );
+        let error = mapped
+            .join_into(template(&clashing, "us-west-2"), Path::new("template.yaml"))
+            .unwrap_err();
+        let text = error.to_string();
+        assert!(
+            text.contains(&format!(
+                "target group \"{group}\" is defined twice: by OrdersGroup in template.yaml"
+            )) && text.contains("k8s/shop.yaml document 2: HTTPRoute shop/inventory"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_region_mismatch_is_refused() {
+        let error = mapped(MANIFESTS)
+            .join_into(template(TEMPLATE, "eu-west-1"), Path::new("template.yaml"))
+            .unwrap_err();
+        assert!(matches!(error, JoinError::Account { .. }), "{error}");
+    }
+}

@@ -63,6 +63,10 @@ impl MapOptions {
     /// let options = lattice_local::k8s::MapOptions::new("us-west-2")
     ///     .with_client_principal("arn:aws:sts::000000000000:assumed-role/EksClientFunctionRole/eks-client");
     /// assert_eq!(options.client_role_arn, "arn:aws:iam::000000000000:role/EksClientFunctionRole");
+    /// // Any other principal stands for itself.
+    /// let user = "arn:aws:iam::000000000000:user/dev";
+    /// let options = lattice_local::k8s::MapOptions::new("us-west-2").with_client_principal(user);
+    /// assert_eq!(options.client_role_arn, user);
     /// ```
     pub fn with_client_principal(self, principal_arn: &str) -> Self {
         let role = role_of_session(principal_arn);
