@@ -211,7 +211,7 @@ spec: {}
             joined
                 .notes
                 .iter()
-                .any(|n| n.kind == "ServiceExport" && n.resource == "shop/inventory"),
+                .any(|n| n.kind.starts_with("ServiceExport") && n.resource == "shop/inventory"),
             "{:?}",
             joined.notes
         );
