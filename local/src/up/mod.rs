@@ -202,15 +202,15 @@ pub async fn start(options: UpOptions) -> Result<Up, UpError> {
     if let Some(mapped) = manifests {
         print_manifest_backends(mapped, &upstreams, &backends);
     }
+    let functions: Vec<&str> = stack.pools.values().map(|p| p.name()).collect();
     println!(
-        "  Lambda Invoke API: {} (functions: {})",
+        "  Lambda Invoke API: {} ({})",
         invoke_api.endpoint_url(),
-        stack
-            .pools
-            .values()
-            .map(|p| p.name().to_owned())
-            .collect::<Vec<_>>()
-            .join(", ")
+        if functions.is_empty() {
+            "no functions".to_owned()
+        } else {
+            format!("functions: {}", functions.join(", "))
+        }
     );
     println!(
         "  credentials: {} ({} principal(s)){}",
