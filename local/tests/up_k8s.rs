@@ -2,7 +2,7 @@
 //! Controller would create it in Lattice — the route's service `eks-app-default` lets the
 //! client role the `IAMAuthPolicy` names call `/app` (signed), refuses unsigned callers and
 //! other paths; a Service's pods are an `--upstream` URL or a `--run` process, stopped with
-//! everything it started when `up` ends; what the manifests use that is not emulated is named
+//! everything it started when `up` ends (SIGTERM included); what the manifests use that is not emulated is named
 //! at start; a service name both the template and the manifests define is refused naming both.
 
 mod common;
@@ -175,7 +175,7 @@ fn number_after(text: &str, prefix: &str) -> u32 {
 }
 
 #[tokio::test]
-async fn the_command_line_names_what_is_not_emulated_and_stops_run_processes_on_ctrl_c() {
+async fn the_command_line_names_what_is_not_emulated_and_stops_run_processes_on_sigterm() {
     let dir = TempDir::new("lattice-local-up-k8s-cli");
     for entry in std::fs::read_dir(k8s_dir()).expect("k8s/") {
         let path = entry.expect("entry").path();
@@ -257,11 +257,13 @@ async fn the_command_line_names_what_is_not_emulated_and_stops_run_processes_on_
     let started = written_pid(&dir.0.join("child.pid")).await;
     assert!(alive(group) && alive(started));
     let pid = libc::pid_t::try_from(child.id().expect("running")).expect("pid");
+    // SIGTERM, as `kill` or a process manager sends it (Ctrl-C's SIGINT is tested on `up`
+    // in tests/tests/lattice_local_demo.rs): up stops in order, not at once.
     // SAFETY: `kill` has no memory-safety preconditions; the pid is our running child's.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
     let exit = tokio::time::timeout(Duration::from_secs(30), child.wait())
         .await
-        .expect("up did not stop on SIGINT")
+        .expect("up did not stop on SIGTERM")
         .expect("wait");
     assert!(exit.success(), "{exit}");
     assert!(!alive(group), "the --run command outlived up");

@@ -249,11 +249,31 @@ async fn start_backends(runs: &BTreeMap<String, String>) -> Result<Vec<BackendPr
 pub async fn run(options: UpOptions) -> Result<(), UpError> {
     let up = start(options).await?;
     println!("press Ctrl-C to stop");
-    // Ctrl-C or SIGTERM stops; a failure to install the handler also ends the wait.
-    let _ = tokio::signal::ctrl_c().await;
+    stop_requested().await;
     println!("stopping");
     up.shutdown().await;
     Ok(())
+}
+
+/// Ctrl-C (SIGINT), SIGTERM (`kill`, a process manager) or SIGHUP (the terminal closed): each
+/// stops `up` in order, so that no function or `--run` process outlives it. Left to their
+/// default action, SIGTERM and SIGHUP would end lattice-local at once and orphan them. A
+/// handler that cannot be installed never fires; Ctrl-C's failing ends the wait.
+async fn stop_requested() {
+    use tokio::signal::unix::{SignalKind, signal};
+    async fn received(kind: SignalKind) {
+        match signal(kind) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    }
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = received(SignalKind::terminate()) => {}
+        () = received(SignalKind::hangup()) => {}
+    }
 }
 
 /// Splits `KEY=VALUE`.
