@@ -131,23 +131,10 @@ const OWN_CREDENTIALS: &str = r#"{"principals": [
 ]}"#;
 
 fn up_options(template: &Path, credentials: Option<PathBuf>, bind: IpAddr) -> UpOptions {
-    UpOptions {
-        template: Some(template.to_owned()),
-        k8s: None,
-        parameters: Vec::new(),
-        region: common::REGION.into(),
-        credentials,
-        function_principal: None,
-        upstreams: BTreeMap::new(),
-        runs: BTreeMap::new(),
-        bind,
-        port: 0,
-        service_ports: BTreeMap::new(),
-        invoke_port: 0,
-        max_instances: 1,
-        source_vpc_arn: None,
-        no_build: true,
-    }
+    let mut options = common::up_options(Some(template.to_owned()), None);
+    options.credentials = credentials;
+    options.bind = bind;
+    options
 }
 
 /// This machine's address on the interface that would route to a documentation address

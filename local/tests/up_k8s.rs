@@ -7,8 +7,7 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, SystemTime};
@@ -52,23 +51,7 @@ fn signed_get(
 }
 
 fn options(template: Option<PathBuf>, k8s: PathBuf) -> UpOptions {
-    UpOptions {
-        template,
-        k8s: Some(k8s),
-        parameters: Vec::new(),
-        region: common::REGION.into(),
-        credentials: None,
-        function_principal: None,
-        upstreams: BTreeMap::new(),
-        runs: BTreeMap::new(),
-        bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
-        port: 0,
-        service_ports: BTreeMap::new(),
-        invoke_port: 0,
-        max_instances: 1,
-        source_vpc_arn: None,
-        no_build: true,
-    }
+    common::up_options(template, Some(k8s))
 }
 
 #[tokio::test]

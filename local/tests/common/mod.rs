@@ -366,3 +366,25 @@ pub async fn written_pid(path: &Path) -> u32 {
     }
     panic!("{} was never written", path.display());
 }
+
+/// `up` options for a test: `template` and/or the manifests of `k8s`, region [`REGION`], the
+/// demo credentials, loopback, any free ports, one instance per function, no build.
+pub fn up_options(template: Option<PathBuf>, k8s: Option<PathBuf>) -> lattice_local::up::UpOptions {
+    lattice_local::up::UpOptions {
+        template,
+        k8s,
+        parameters: Vec::new(),
+        region: REGION.into(),
+        credentials: None,
+        function_principal: None,
+        upstreams: std::collections::BTreeMap::new(),
+        runs: std::collections::BTreeMap::new(),
+        bind: std::net::IpAddr::V4(Ipv4Addr::LOCALHOST),
+        port: 0,
+        service_ports: std::collections::BTreeMap::new(),
+        invoke_port: 0,
+        max_instances: 1,
+        source_vpc_arn: None,
+        no_build: true,
+    }
+}
