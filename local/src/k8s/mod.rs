@@ -11,6 +11,8 @@
 //!   [`AuthPolicy::from_json`](crate::auth::AuthPolicy::from_json).
 //! - [`Manifests::to_topology`] maps them onto lattice-local's [`Topology`](crate::template::Topology)
 //!   following the controller's conventions (the table is in `docs/lattice-local.md`).
+//! - [`ManifestTopology::join_into`] adds that EKS side to the template's topology, as
+//!   `lattice-local up --k8s DIR` serves them; a name both define is a [`JoinError`] naming both.
 //!
 //! ```
 //! use std::path::Path;
