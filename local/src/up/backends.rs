@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use super::error::UpError;
 use crate::k8s::{ManifestTopology, ObjectKey};
+use crate::model::{TargetKind, Topology};
 
 /// Replaces each `namespace/name` key of `entries` by the target groups of that Service;
 /// other keys stay as they are (the stack checks that they name target groups). A target group
@@ -34,6 +35,28 @@ pub fn target_group_keys<V: Clone>(
         .into_iter()
         .map(|(group, (_, value))| (group, value))
         .collect())
+}
+
+/// Checks that every key of `resolved` (after [`target_group_keys`]) is an HTTP target group
+/// of `topology`, before anything is started for it.
+pub fn check_http_groups<V>(
+    option: &'static str,
+    resolved: &BTreeMap<String, V>,
+    topology: &Topology,
+) -> Result<(), UpError> {
+    for key in resolved.keys() {
+        let http = topology
+            .target_group(key)
+            .is_some_and(|g| matches!(g.kind, TargetKind::Http { .. }));
+        if !http {
+            return Err(UpError::UnknownBackend {
+                option,
+                key: key.clone(),
+                reason: "not an IP/INSTANCE/ALB target group of the template (nor a Service namespace/name of the manifests)".into(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The target groups `key` stands for.
@@ -156,6 +179,26 @@ spec: {selector: {app: inventory}, ports: [{port: 80, targetPort: 8090}]}
         assert!(error.to_string().contains("pass --k8s DIR"), "{error}");
         let error = target_group_keys("--upstream", one("/inventory"), Some(&mapped)).unwrap_err();
         assert!(error.to_string().contains("namespace/name"), "{error}");
+    }
+
+    #[test]
+    fn only_http_target_groups_take_backends() {
+        let mapped = mapped();
+        let resolved = target_group_keys(
+            "--run",
+            BTreeMap::from([("shop/inventory".to_owned(), "cmd")]),
+            Some(&mapped),
+        )
+        .unwrap();
+        check_http_groups("--run", &resolved, &mapped.topology).unwrap();
+        let unknown = BTreeMap::from([("InventoryGroup".to_owned(), "cmd")]);
+        let error = check_http_groups("--run", &unknown, &mapped.topology).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("--run InventoryGroup: not an IP/INSTANCE/ALB target group"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use backend_process::{BackendProcess, RunBounds, RunError};
-pub use backends::target_group_keys;
+pub use backends::{check_http_groups, target_group_keys};
 pub use error::UpError;
 pub use exposure::{check_exposure, function_principal};
 pub use sources::{Sources, map_manifests, print_notes};
@@ -135,6 +135,8 @@ pub async fn start(options: UpOptions) -> Result<Up, UpError> {
     let mut upstreams = target_group_keys("--upstream", options.upstreams.clone(), manifests)?;
     // Checked before anything is started.
     let run_groups = target_group_keys("--run", options.runs.clone(), manifests)?;
+    check_http_groups("--upstream", &upstreams, topology)?;
+    check_http_groups("--run", &run_groups, topology)?;
     if let Some(group) = run_groups.keys().find(|g| upstreams.contains_key(*g)) {
         return Err(UpError::BackendGivenTwice {
             group: group.clone(),
