@@ -5,7 +5,8 @@
 //! define is refused here as Lattice would refuse the second `CreateService` (names are unique
 //! per account and Region). The manifests' services keep their network unless the template
 //! creates a network of the same name, which they then join: a Gateway stands for the network
-//! **of its name**, and the stack's is the one it names.
+//! **of its name**, and the stack's is the one it names. An `IAMAuthPolicy` on that Gateway
+//! becomes the shared network's policy, unless the template gives it one too.
 
 use std::path::{Path, PathBuf};
 
@@ -45,6 +46,21 @@ pub enum JoinError {
         template: PathBuf,
         /// The route whose backend built the group: file, document, kind and name.
         route: String,
+    },
+    /// The template's service network has an auth policy and an `IAMAuthPolicy` targets the
+    /// Gateway that stands for it: two owners of one policy.
+    #[error(
+        "service network {network:?} would get two auth policies: {template_network}'s in {} and \
+         an IAMAuthPolicy on the Gateway of that name",
+        template.display()
+    )]
+    NetworkAuthPolicy {
+        /// The network's name (the Gateway's).
+        network: String,
+        /// The template's network (logical id).
+        template_network: String,
+        /// The template file.
+        template: PathBuf,
     },
     /// The two were mapped for different accounts or Regions.
     #[error(
@@ -122,7 +138,37 @@ impl ManifestTopology {
                 });
             }
         }
-        joined.services.extend(manifests.services.iter().cloned());
+        let mut services = manifests.services.clone();
+        for network in &manifests.service_networks {
+            let Some(shared) = joined
+                .service_networks
+                .iter_mut()
+                .find(|n| n.name == network.name)
+            else {
+                joined.service_networks.push(network.clone());
+                continue;
+            };
+            // The Gateway stands for the template's network: its routes' services join it.
+            for service in services
+                .iter_mut()
+                .filter(|s| s.service_network_arn == network.arn)
+            {
+                service.service_network_arn.clone_from(&shared.arn);
+            }
+            if let Some(policy) = &network.auth_policy {
+                if shared.auth_policy.is_some() {
+                    return Err(JoinError::NetworkAuthPolicy {
+                        network: network.name.clone(),
+                        template_network: shared.logical_id.clone(),
+                        template: template_file.to_owned(),
+                    });
+                }
+                // As the controller does: the IAMAuthPolicy makes the network AWS_IAM.
+                shared.auth_type = network.auth_type.clone();
+                shared.auth_policy = Some(policy.clone());
+            }
+        }
+        joined.services.extend(services);
         joined.target_groups.extend(
             manifests
                 .target_groups
@@ -185,6 +231,10 @@ spec: {}
         Topology::from_yaml(yaml, &LoadOptions::new(region)).unwrap()
     }
 
+    fn template_of(yaml: &str) -> Topology {
+        template(yaml, "us-west-2")
+    }
+
     fn mapped(yaml: &str) -> ManifestTopology {
         let mut manifests = Manifests::default();
         manifests
@@ -199,7 +249,7 @@ spec: {}
     fn both_sides_are_served_side_by_side_with_every_note() {
         let mapped = mapped(MANIFESTS);
         let joined = mapped
-            .join_into(template(TEMPLATE, "us-west-2"), Path::new("template.yaml"))
+            .join_into(template_of(TEMPLATE), Path::new("template.yaml"))
             .unwrap();
         let names: Vec<&str> = joined.services.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["orders", "inventory-shop"]);
@@ -218,10 +268,72 @@ spec: {}
     }
 
     #[test]
+    fn a_gateway_named_after_the_templates_network_joins_it() {
+        let template = template_of(TEMPLATE);
+        let network = template.service_networks[0].clone();
+        assert_eq!(network.name, "shop-network");
+        let joined = mapped(MANIFESTS)
+            .join_into(template, Path::new("template.yaml"))
+            .unwrap();
+        assert_eq!(joined.service_networks.len(), 1, "one network, shared");
+        let service = joined.service("inventory-shop").unwrap();
+        assert_eq!(service.service_network_arn, network.arn);
+
+        // A Gateway of another name stands for another network, which it keeps.
+        let other = MANIFESTS.replace("shop-network", "other-network");
+        let mapped = mapped(&other);
+        let joined = mapped
+            .join_into(template_of(TEMPLATE), Path::new("template.yaml"))
+            .unwrap();
+        let names: Vec<&str> = joined
+            .service_networks
+            .iter()
+            .map(|n| n.name.as_str())
+            .collect();
+        assert_eq!(names, ["shop-network", "other-network"]);
+        let service = joined.service("inventory-shop").unwrap();
+        assert_eq!(service.service_network_arn, mapped.service_networks[0].arn);
+        assert_ne!(service.service_network_arn, network.arn);
+    }
+
+    #[test]
+    fn a_gateways_iam_auth_policy_becomes_the_shared_networks_unless_it_has_one() {
+        let with_policy = format!(
+            "{MANIFESTS}---\n{}",
+            r#"apiVersion: application-networking.k8s.aws/v1alpha1
+kind: IAMAuthPolicy
+metadata: {name: network, namespace: default}
+spec:
+  targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: shop-network}
+  policy: '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "vpc-lattice-svcs:Invoke", "Resource": "*"}]}'
+"#
+        );
+        let mapped = mapped(&with_policy);
+        let joined = mapped
+            .join_into(template_of(TEMPLATE), Path::new("template.yaml"))
+            .unwrap();
+        let network = &joined.service_networks[0];
+        assert_eq!(network.logical_id, "Network", "the template's network");
+        assert_eq!(network.auth_type, lattice_lambda::AuthType::AwsIam);
+        assert!(network.auth_policy.is_some());
+
+        let mut owned = template_of(TEMPLATE);
+        owned.service_networks[0].auth_policy = Some(serde_json::json!({"Statement": []}));
+        let error = mapped
+            .join_into(owned, Path::new("template.yaml"))
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "service network \"shop-network\" would get two auth policies: Network's in \
+             template.yaml and an IAMAuthPolicy on the Gateway of that name"
+        );
+    }
+
+    #[test]
     fn a_service_name_both_define_is_an_error_naming_both_sources() {
         let clashing = TEMPLATE.replace("Name: orders", "Name: inventory-shop");
         let error = mapped(MANIFESTS)
-            .join_into(template(&clashing, "us-west-2"), Path::new("template.yaml"))
+            .join_into(template_of(&clashing), Path::new("template.yaml"))
             .unwrap_err();
         assert_eq!(
             error.to_string(),
@@ -240,7 +352,7 @@ spec: {}
             &format!("Properties: {{Name: {group}, Type: IP,"),
         );
         let error = mapped
-            .join_into(template(&clashing, "us-west-2"), Path::new("template.yaml"))
+            .join_into(template_of(&clashing), Path::new("template.yaml"))
             .unwrap_err();
         let text = error.to_string();
         assert!(

@@ -1,5 +1,5 @@
-//! The local topology as plain typed data: services with their listeners and rules, target
-//! groups, functions, the parameters used and the notes about what is not emulated.
+//! The local topology as plain typed data: services with their listeners and rules, service
+//! networks, target groups, functions, the parameters used and the notes about what is not emulated.
 //!
 //! Readers produce it (`template/` from `template.yaml`); the data plane and `up` consume it.
 //! Nothing here reads files or evaluates anything, so every reader builds the same shapes.
@@ -10,6 +10,7 @@ mod note;
 mod parameter;
 mod rule;
 mod service;
+mod service_network;
 mod target_group;
 
 use std::collections::BTreeMap;
@@ -22,6 +23,7 @@ pub use rule::{
     Action, HeaderMatch, HeaderMatchKind, HttpMatch, PathMatch, PathMatchKind, Rule, WeightedTarget,
 };
 pub use service::{Listener, Service};
+pub use service_network::ServiceNetwork;
 pub use target_group::{TargetGroup, TargetKind};
 
 /// The whole local topology: services, target groups, functions.
@@ -31,6 +33,8 @@ pub struct Topology {
     pub account: LocalAccount,
     /// Services in template order (sorted by logical id).
     pub services: Vec<Service>,
+    /// The service networks the topology creates (a service may also name one it does not).
+    pub service_networks: Vec<ServiceNetwork>,
     /// Target groups by logical id.
     pub target_groups: BTreeMap<String, TargetGroup>,
     /// Functions by logical id.
@@ -47,6 +51,11 @@ impl Topology {
         self.services
             .iter()
             .find(|s| s.name == name_or_id || s.logical_id == name_or_id)
+    }
+
+    /// The service network with this ARN, if the topology creates it.
+    pub fn service_network(&self, arn: &str) -> Option<&ServiceNetwork> {
+        self.service_networks.iter().find(|n| n.arn == arn)
     }
 
     /// The target group with this logical id or name.

@@ -56,7 +56,7 @@ pub use error::{EvalError, TemplateError};
 // that produces them.
 pub use crate::model::{
     DEFAULT_REGION, Function, LOCAL_ACCOUNT_ID, LOCAL_DOMAIN, Listener, LocalAccount, Note,
-    ParamValue, Service, TargetGroup, TargetKind, Topology, local_id,
+    ParamValue, Service, ServiceNetwork, TargetGroup, TargetKind, Topology, local_id,
 };
 
 /// How to read a template: region and parameter overrides.

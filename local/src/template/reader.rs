@@ -67,6 +67,7 @@ pub(crate) fn read(template: &Json, options: &LoadOptions) -> Result<Topology, T
         check_rules(rules, &eval, &mut notes);
     }
     let mut services = Vec::new();
+    let mut networks = Vec::new();
     let mut parts = ServiceParts::default();
     let mut target_groups = BTreeMap::new();
     let mut functions = BTreeMap::new();
@@ -98,7 +99,7 @@ pub(crate) fn read(template: &Json, options: &LoadOptions) -> Result<Topology, T
                 }
             }
             "AWS::VpcLattice::ServiceNetwork" => {
-                service_network::read(&resource, &eval, &mut notes)?;
+                networks.push(service_network::read(&resource, &eval, &mut notes)?);
             }
             kind if NO_LOCAL_EFFECT.contains(&kind) => {
                 notes.push(resource.note("no local effect (not emulated)"));
@@ -116,6 +117,7 @@ pub(crate) fn read(template: &Json, options: &LoadOptions) -> Result<Topology, T
     Ok(Topology {
         account: eval.account().clone(),
         services,
+        service_networks: networks,
         target_groups,
         functions,
         parameters,

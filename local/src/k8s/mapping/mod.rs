@@ -22,6 +22,7 @@ use super::error::{ManifestError, Origin};
 use super::gateway_api::{GATEWAY_API_GROUP, LATTICE_GATEWAY_CLASS};
 use super::meta::ObjectKey;
 use super::policies::HealthCheck;
+use crate::model::ServiceNetwork as NetworkModel;
 use crate::template::{LocalAccount, Note, Service, TargetGroup, Topology, local_id};
 
 /// How to map: the account ARNs use, the principal the auth policy placeholder stands for, and
@@ -109,6 +110,24 @@ pub struct ServiceNetwork {
     pub gateways: Vec<ObjectKey>,
     /// The auth policy of an `IAMAuthPolicy` on one of them (not evaluated locally).
     pub auth_policy: Option<Json>,
+}
+
+impl ServiceNetwork {
+    /// The network as the data plane enforces it: `AWS_IAM` with the policy of an
+    /// `IAMAuthPolicy`, as the controller sets it, else `NONE`.
+    pub fn to_model(&self) -> NetworkModel {
+        NetworkModel {
+            logical_id: self.name.clone(),
+            name: self.name.clone(),
+            arn: self.arn.clone(),
+            auth_type: if self.auth_policy.is_some() {
+                AuthType::AwsIam
+            } else {
+                AuthType::None
+            },
+            auth_policy: self.auth_policy.clone(),
+        }
+    }
 }
 
 /// What a target group forwards to in Kubernetes terms.
@@ -228,6 +247,11 @@ impl Manifests {
             topology: Topology {
                 account: options.account.clone(),
                 services,
+                service_networks: mapper
+                    .networks
+                    .iter()
+                    .map(ServiceNetwork::to_model)
+                    .collect(),
                 target_groups: mapper.target_groups,
                 functions: BTreeMap::new(),
                 parameters: BTreeMap::new(),
