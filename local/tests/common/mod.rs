@@ -6,7 +6,7 @@
 
 use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
@@ -27,6 +27,18 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
+
+mod processes;
+mod temp_dir;
+mod up;
+
+// Each test file uses a different subset.
+#[allow(unused_imports)]
+pub use processes::{alive, written_pid};
+#[allow(unused_imports)]
+pub use temp_dir::TempDir;
+#[allow(unused_imports)]
+pub use up::up_options;
 
 pub const REGION: &str = "us-west-2";
 
@@ -316,75 +328,4 @@ pub fn raw_status(response: &str) -> u16 {
 /// The body of a raw response (everything after the head).
 pub fn raw_body(response: &str) -> &str {
     response.split_once("\r\n\r\n").map_or("", |(_, body)| body)
-}
-
-/// A directory of its own under the system temp dir, removed on drop.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(name: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-
-    pub fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Whether `pid` is a live process (a zombie has ended: it only waits to be reaped).
-pub fn alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        // The state follows the parenthesised command name.
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().next())
-            .is_some_and(|state| state != "Z" && state != "X"),
-        Err(_) => false,
-    }
-}
-
-/// The pid the command wrote to `path` (waiting for the shell to write it, at most 10 s).
-pub async fn written_pid(path: &Path) -> u32 {
-    for _ in 0..200 {
-        if let Some(pid) = std::fs::read_to_string(path)
-            .ok()
-            .and_then(|text| text.trim().parse().ok())
-        {
-            return pid;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{} was never written", path.display());
-}
-
-/// `up` options for a test: `template` and/or the manifests of `k8s`, region [`REGION`], the
-/// demo credentials, loopback, any free ports, one instance per function, no build.
-pub fn up_options(template: Option<PathBuf>, k8s: Option<PathBuf>) -> lattice_local::up::UpOptions {
-    lattice_local::up::UpOptions {
-        template,
-        k8s,
-        parameters: Vec::new(),
-        region: REGION.into(),
-        credentials: None,
-        function_principal: None,
-        upstreams: std::collections::BTreeMap::new(),
-        runs: std::collections::BTreeMap::new(),
-        bind: std::net::IpAddr::V4(Ipv4Addr::LOCALHOST),
-        port: 0,
-        service_ports: std::collections::BTreeMap::new(),
-        invoke_port: 0,
-        max_instances: 1,
-        source_vpc_arn: None,
-        no_build: true,
-    }
 }
