@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use lattice_local::demo::{self, DemoOptions};
+use lattice_local::demo::{self, DemoOptions, EksSide};
 use lattice_local::policy_check::{self, PolicyCheckArgs};
 use lattice_local::template::DEFAULT_REGION;
 use lattice_local::up::{self, UpError, UpOptions, key_value};
@@ -27,8 +27,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Serve the template's Lattice services locally until Ctrl-C.
-    Up(UpArgs),
+    /// Serve the template's (and the --k8s manifests') Lattice services locally until Ctrl-C.
+    Up(Box<UpArgs>),
     /// Run the reference scenario end to end (both directions), then exit.
     Demo(DemoArgs),
     /// Auth policies: decide a request without running anything.
@@ -48,6 +48,13 @@ struct UpArgs {
     /// The SAM/CloudFormation template.
     #[arg(long, default_value = "template.yaml")]
     template: PathBuf,
+    /// Serve no template: only the manifests of --k8s.
+    #[arg(long, requires = "k8s", conflicts_with = "template")]
+    no_template: bool,
+    /// Gateway API manifests (as `kubectl apply -f DIR` reads them) served beside the template:
+    /// each HTTPRoute is a Lattice service, its Gateway the service network of the same name.
+    #[arg(long, value_name = "DIR")]
+    k8s: Option<PathBuf>,
     /// Template parameter override, KEY=VALUE (repeatable).
     #[arg(long = "parameter", value_name = "KEY=VALUE")]
     parameters: Vec<String>,
@@ -61,9 +68,14 @@ struct UpArgs {
     /// file's first principal).
     #[arg(long, value_name = "ARN")]
     function_principal: Option<String>,
-    /// Upstream of an HTTP (IP/INSTANCE) target group, GROUP=URL (repeatable).
+    /// Upstream of an HTTP (IP/INSTANCE) target group, GROUP=URL, or of a Kubernetes Service of
+    /// the manifests, NAMESPACE/SERVICE=URL (repeatable).
     #[arg(long = "upstream", value_name = "GROUP=URL")]
     upstreams: Vec<String>,
+    /// Run COMMAND (with sh -c, PORT set to a free loopback port) as the targets of a target
+    /// group or a Kubernetes Service, NAMESPACE/SERVICE=COMMAND (repeatable); stopped on exit.
+    #[arg(long = "run", value_name = "NAMESPACE/SERVICE=COMMAND")]
+    runs: Vec<String>,
     /// Address the data plane listens on (the Invoke API always listens on 127.0.0.1).
     #[arg(long, default_value = "127.0.0.1")]
     bind: IpAddr,
@@ -92,6 +104,10 @@ struct DemoArgs {
     /// The template (default: the workspace's template.yaml).
     #[arg(long)]
     template: Option<PathBuf>,
+    /// Where the EKS side comes from: the Gateway API manifests in k8s/ (as the AWS Gateway API
+    /// Controller maps them), or the template's EksAppMode=template resources.
+    #[arg(long, value_enum, default_value_t = EksSide::K8s)]
+    eks_side: EksSide,
     /// Do not run cargo build first (binaries must exist).
     #[arg(long)]
     no_build: bool,
@@ -108,6 +124,11 @@ fn up_options(args: UpArgs) -> Result<UpOptions, UpError> {
         .iter()
         .map(|u| key_value("--upstream", u))
         .collect::<Result<BTreeMap<_, _>, _>>()?;
+    let runs = args
+        .runs
+        .iter()
+        .map(|r| key_value("--run", r))
+        .collect::<Result<BTreeMap<_, _>, _>>()?;
     let mut service_ports = BTreeMap::new();
     for entry in &args.service_ports {
         let (name, port) = key_value("--service-port", entry)?;
@@ -118,12 +139,14 @@ fn up_options(args: UpArgs) -> Result<UpOptions, UpError> {
         service_ports.insert(name, port);
     }
     Ok(UpOptions {
-        template: Some(args.template),
+        template: (!args.no_template).then_some(args.template),
+        k8s: args.k8s,
         parameters,
         region: args.region,
         credentials: args.credentials,
         function_principal: args.function_principal,
         upstreams,
+        runs,
         bind: args.bind,
         port: args.port,
         service_ports,
@@ -146,12 +169,13 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Policy(PolicyCommand::Check(args)) => return policy_check::run(&args),
-        Command::Up(args) => match up_options(args) {
+        Command::Up(args) => match up_options(*args) {
             Ok(options) => up::run(options).await.map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         },
         Command::Demo(args) => demo::run(DemoOptions {
             template: args.template,
+            eks_side: args.eks_side,
             no_build: args.no_build,
         })
         .await

@@ -267,3 +267,25 @@ fn the_auth_policy_placeholder_is_the_stack_output_it_is_filled_from() {
         "template.yaml has no output {output}"
     );
 }
+
+#[test]
+fn served_beside_the_template_the_route_joins_the_stacks_network() {
+    let template_file = workspace().join("template.yaml");
+    let template = Topology::load(&template_file, &LoadOptions::new(REGION)).expect("template");
+    let provider_network = template
+        .service("foo-service")
+        .expect("foo-service")
+        .service_network_arn
+        .clone();
+    let joined = mapped()
+        .join_into(template, &template_file)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let eks = joined.service("eks-app-default").expect("eks-app-default");
+    // One network, as in AWS: the Gateway names the stack's.
+    assert_eq!(eks.service_network_arn, provider_network);
+    let network = joined
+        .service_network(&provider_network)
+        .expect("the stack's network");
+    assert_eq!(network.name, service_network_name());
+    assert_eq!(joined.service_networks.len(), 1);
+}

@@ -1,16 +1,19 @@
-//! End to end: `lattice-local demo` builds the functions, serves template.yaml
-//! and shows both directions work, then exits 0.
+//! End to end: `lattice-local demo` builds the functions, serves template.yaml with the EKS
+//! side from `k8s/` (or, with `--eks-side template`, from the template) and shows both
+//! directions work, then exits 0; `lattice-local up` serves until interrupted.
 
 use std::process::Stdio;
 use std::time::Duration;
 
 use lattice_tests::workspace_binary;
 
-#[tokio::test]
-async fn lattice_local_demo_runs_the_reference_scenario() {
+/// Runs `lattice-local demo` with `args`; its stdout, after checking it succeeded and printed
+/// the steps in order with both directions and the 403 of the unsigned call.
+async fn run_demo(args: &[&str]) -> String {
     let binary = workspace_binary("lattice-local", "lattice-local");
     let child = tokio::process::Command::new(&binary)
         .arg("demo")
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -21,37 +24,81 @@ async fn lattice_local_demo_runs_the_reference_scenario() {
         .await
         .expect("lattice-local demo did not finish within 15 minutes")
         .expect("lattice-local demo output");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "demo failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        "demo {args:?} failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}",
         output.status
     );
-    let expect = |needle: &str| {
-        assert!(
-            stdout.contains(needle),
-            "missing {needle:?} in the demo output:\n{stdout}"
-        );
-    };
-    expect("step 1: build and start the topology");
-    expect("step 2: EKS -> Lattice -> Lambda");
-    expect("200 Hello Foo Lambda!!");
-    expect("step 3: Lambda -> Lattice -> EKS");
-    expect(r#"{"statusCode":200,"body":"from EKS: Hello Bar EKS Pod!!"}"#);
-    expect("step 4: denied call");
-    expect("403 AccessDeniedException: User: anonymous");
-    // The access log shows each hop: the provider by the default rule, the pod by the /app rule.
-    expect(
+    for needle in [
+        "step 1: build and start the topology",
+        "step 2: EKS -> Lattice -> Lambda",
+        "200 Hello Foo Lambda!!",
+        "step 3: Lambda -> Lattice -> EKS",
+        r#"{"statusCode":200,"body":"from EKS: Hello Bar EKS Pod!!"}"#,
+        "step 4: denied call",
+        "403 AccessDeniedException: User: anonymous",
+        // The provider by the default rule.
         "access service=foo-service method=GET path=/ rule=default target=lambda:ProviderFunction status=200",
-    );
-    expect("access service=eks-app method=GET path=/app rule=EksAppRule");
-    expect("access service=eks-app method=GET path=/app rule=- target=- status=403");
-    expect("demo finished");
+        "demo finished",
+    ] {
+        assert_contains(&stdout, needle);
+    }
     // Steps appear in order.
     let position = |needle: &str| stdout.find(needle).unwrap_or(usize::MAX);
     assert!(position("step 2:") < position("step 3:"));
     assert!(position("step 3:") < position("step 4:"));
+    stdout
+}
+
+fn assert_contains(stdout: &str, needle: &str) {
+    assert!(
+        stdout.contains(needle),
+        "missing {needle:?} in the demo output:\n{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn lattice_local_demo_runs_the_reference_scenario_with_the_eks_side_from_k8s() {
+    let stdout = run_demo(&[]).await;
+    // The split of the reference architecture: the template in gateway-api mode, k8s/ as the
+    // controller maps it.
+    assert_contains(
+        &stdout,
+        "with EksAppMode=gateway-api (the Lambda side and the network)",
+    );
+    assert_contains(
+        &stdout,
+        "HTTPRoute default/eks-app -> Lattice service eks-app-default",
+    );
+    assert_contains(&stdout, "eks-app-default auth type: AWS_IAM");
+    // The pod by the route's /app rule, the unsigned call refused by the IAMAuthPolicy.
+    assert_contains(
+        &stdout,
+        "access service=eks-app-default method=GET path=/app rule=default/eks-app/rules[0]",
+    );
+    assert_contains(
+        &stdout,
+        "access service=eks-app-default method=GET path=/app rule=- target=- status=403",
+    );
+    // The template's gateway-api Rules hold: the client has a URL and a target service.
+    assert!(!stdout.contains("(Rules)"), "{stdout}");
+}
+
+#[tokio::test]
+async fn lattice_local_demo_runs_the_reference_scenario_with_the_templates_eks_side() {
+    let stdout = run_demo(&["--eks-side", "template"]).await;
+    assert_contains(&stdout, "with EksAppMode=template");
+    assert_contains(&stdout, "eks-app auth type: AWS_IAM");
+    assert_contains(
+        &stdout,
+        "access service=eks-app method=GET path=/app rule=EksAppRule",
+    );
+    assert_contains(
+        &stdout,
+        "access service=eks-app method=GET path=/app rule=- target=- status=403",
+    );
 }
 
 /// `GET path` over a fresh connection with `Connection: close`; the raw response.

@@ -11,6 +11,8 @@
 //!   [`AuthPolicy::from_json`](crate::auth::AuthPolicy::from_json).
 //! - [`Manifests::to_topology`] maps them onto lattice-local's [`Topology`](crate::template::Topology)
 //!   following the controller's conventions (the table is in `docs/lattice-local.md`).
+//! - [`ManifestTopology::join_into`] adds that EKS side to the template's topology, as
+//!   `lattice-local up --k8s DIR` serves them; a name both define is a [`JoinError`] naming both.
 //!
 //! ```
 //! use std::path::Path;
@@ -47,6 +49,7 @@
 mod check;
 mod error;
 mod gateway_api;
+mod join;
 mod mapping;
 mod meta;
 mod policies;
@@ -63,6 +66,7 @@ pub use gateway_api::{
     HttpHeaderMatch, HttpPathMatch, HttpRoute, HttpRouteMatch, HttpRouteRule, HttpRouteSpec,
     LATTICE_GATEWAY_CLASS, ParentRef,
 };
+pub use join::JoinError;
 pub use mapping::{Backend, ManifestTopology, MapOptions, ServiceNetwork, controller_service_name};
 pub use meta::{
     DEFAULT_NAMESPACE, Located, Object, ObjectKey, ObjectMeta, PolicyTargetRef, Source,

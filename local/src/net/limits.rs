@@ -45,3 +45,11 @@ pub const LOCAL_API_MAX_CONNECTIONS: usize = 64;
 /// `Event` invocations one function may have queued or running through the Invoke API; over
 /// it the caller gets Lambda's `429 TooManyRequestsException`.
 pub const MAX_QUEUED_EVENTS: usize = 100;
+
+/// How long a `--run` command may take to accept connections on its `$PORT` before start-up
+/// fails (and the command is stopped). Generous, because a `cargo run` may compile first.
+pub const RUN_READY_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How long a `--run` process group has after SIGTERM before SIGKILL. Kubernetes gives a pod
+/// 30 s (`terminationGracePeriodSeconds`); a developer's Ctrl-C should not wait that long.
+pub const RUN_STOP_GRACE: Duration = Duration::from_secs(5);

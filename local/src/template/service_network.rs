@@ -1,6 +1,6 @@
-//! `AWS::VpcLattice::ServiceNetwork` -> [`ServiceNetwork`]: its name, ARN and auth type. Its auth
-//! policy is attached when the template is linked; with `AuthType: AWS_IAM` every request to its
-//! services must be allowed by that policy too.
+//! `AWS::VpcLattice::ServiceNetwork` -> [`ServiceNetwork`]: its name, ARN and auth type (the
+//! manifests' Gateways of that name join it). Its auth policy is attached when the template is
+//! linked; with `AuthType: AWS_IAM` every request to its services must be allowed by that policy too.
 
 use serde::Deserialize;
 

@@ -3,9 +3,11 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
+use super::backend_process::RunError;
 use crate::auth::AuthConfigError;
 use crate::dataplane::DataPlaneError;
 use crate::functions::FunctionConfigError;
+use crate::k8s::{JoinError, ManifestError};
 use crate::targets::ProxyError;
 use crate::template::TemplateError;
 
@@ -111,5 +113,37 @@ pub enum UpError {
         option: &'static str,
         /// What was given.
         value: String,
+    },
+    /// The manifests of `--k8s` cannot be read, checked or mapped.
+    #[error(transparent)]
+    Manifests(#[from] ManifestError),
+    /// The manifests cannot be served beside the template.
+    #[error(transparent)]
+    Join(#[from] JoinError),
+    /// Neither a template nor manifests to serve.
+    #[error("nothing to serve: give a template (--template) or manifests (--k8s DIR)")]
+    NothingToServe,
+    /// A `--run` command did not become a backend.
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// `--upstream`/`--run` names no backend that exists.
+    #[error("{option} {key}: {reason}")]
+    UnknownBackend {
+        /// The option.
+        option: &'static str,
+        /// The key given (target group or `namespace/service`).
+        key: String,
+        /// What is missing.
+        reason: String,
+    },
+    /// Two `--upstream`/`--run` arguments give targets to one target group.
+    #[error("target group {group} is given two backends: {first} and {second}")]
+    BackendGivenTwice {
+        /// The target group.
+        group: String,
+        /// The first key that reached it.
+        first: String,
+        /// The second.
+        second: String,
     },
 }

@@ -1,11 +1,16 @@
-//! `lattice-local up`: build the template's functions, start them behind the data plane and
-//! the Lambda Invoke API, print the URLs, serve until Ctrl-C.
+//! `lattice-local up`: read the template and/or the Gateway API manifests of `--k8s DIR`, build
+//! the template's functions, start the `--run` backends, serve it all behind the data plane and
+//! the Lambda Invoke API, print the URLs, serve until Ctrl-C, then stop everything it started.
 //!
 //! Only the data plane follows `--bind`: the Invoke API and every Runtime API listen on
 //! loopback whatever is asked, since they check no signature.
 
+mod backend_process;
+mod backends;
+mod banner;
 mod error;
 mod exposure;
+mod sources;
 mod stack;
 mod workspace;
 
@@ -14,8 +19,11 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use backend_process::{BackendProcess, RunBounds, RunError};
+pub use backends::{check_http_groups, target_group_keys};
 pub use error::UpError;
 pub use exposure::{check_exposure, function_principal};
+pub use sources::{Sources, map_manifests, print_notes};
 pub use stack::{Stack, StackOptions};
 pub use workspace::Workspace;
 
@@ -23,13 +31,16 @@ use crate::access_log::{AccessLog, AccessLogWriter};
 use crate::auth::CredentialStore;
 use crate::dataplane::DataPlaneOptions;
 use crate::invoke_api::InvokeApi;
-use crate::template::{LoadOptions, Topology};
+use crate::template::LoadOptions;
+use banner::print_manifest_backends;
 
 /// Options of `lattice-local up`.
 #[derive(Clone, Debug)]
 pub struct UpOptions {
-    /// Path of the template.
+    /// Path of the template; `None` serves the manifests of `k8s` alone.
     pub template: Option<PathBuf>,
+    /// `--k8s DIR`: Gateway API manifests served beside (or without) the template.
+    pub k8s: Option<PathBuf>,
     /// `--parameter KEY=VALUE`.
     pub parameters: Vec<(String, String)>,
     /// Region.
@@ -39,8 +50,11 @@ pub struct UpOptions {
     /// `--function-principal ARN`: the principal functions sign as (default: the first of the
     /// credentials file).
     pub function_principal: Option<String>,
-    /// `--upstream GROUP=URL`.
+    /// `--upstream KEY=URL`: KEY is a target group, or a Service `namespace/name` of the
+    /// manifests (see [`target_group_keys`]).
     pub upstreams: BTreeMap<String, String>,
+    /// `--run KEY=COMMAND`: the backend KEY (as for `upstreams`) as a local process.
+    pub runs: BTreeMap<String, String>,
     /// Address the data plane listens on.
     pub bind: IpAddr,
     /// Port of the `Host`-routed listener.
@@ -57,46 +71,43 @@ pub struct UpOptions {
     pub no_build: bool,
 }
 
-/// `lattice-local up`, started: the stack, the Invoke API and the access-log writer.
+/// `lattice-local up`, started: the stack, the Invoke API, the `--run` processes and the
+/// access-log writer.
 #[derive(Debug)]
 pub struct Up {
     /// The data plane and the function pools.
     pub stack: Stack,
     /// The Lambda Invoke API (on loopback).
     pub invoke_api: InvokeApi,
+    /// The `--run` processes.
+    pub backends: Vec<BackendProcess>,
     access_log: AccessLogWriter,
 }
 
 impl Up {
-    /// Stops serving, writes every access-log line still queued, stops every function.
+    /// Stops serving, writes every access-log line still queued, stops every function and
+    /// every `--run` process group.
     pub async fn shutdown(self) {
         let Up {
             stack,
             invoke_api,
+            backends,
             access_log,
         } = self;
         drop(invoke_api);
         let pools = stack.stop_serving();
         access_log.finish();
-        for pool in pools.values() {
-            pool.shutdown().await;
-        }
+        // All at once, so the whole shutdown takes one grace period.
+        let functions = futures_util::future::join_all(pools.values().map(|p| p.shutdown()));
+        let processes = futures_util::future::join_all(backends.into_iter().map(|b| b.stop()));
+        futures_util::future::join(functions, processes).await;
     }
 }
 
-/// Starts `lattice-local up` (builds the functions unless `no_build`) and prints where each
-/// service is served.
+/// Starts `lattice-local up` (builds the functions unless `no_build`, starts the `--run`
+/// commands) and prints where each service is served.
 pub async fn start(options: UpOptions) -> Result<Up, UpError> {
     let workspace = Workspace::locate()?;
-    let template = options
-        .template
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("template.yaml"));
-    let mut load = LoadOptions::new(options.region.clone());
-    load.parameters = options.parameters.clone();
-    let topology = Topology::load(&template, &load)?;
-    print_notes(&topology);
-
     let credentials_path = options
         .credentials
         .clone()
@@ -109,6 +120,31 @@ pub async fn start(options: UpOptions) -> Result<Up, UpError> {
         &credentials_path,
     )?;
 
+    let mut load = LoadOptions::new(options.region.clone());
+    load.parameters = options.parameters.clone();
+    let sources = Sources::load(
+        options.template.as_deref(),
+        options.k8s.as_deref(),
+        &load,
+        function_principal
+            .as_ref()
+            .map(|p| p.principal_arn.as_str()),
+    )?;
+    let topology = &sources.topology;
+    let manifests = sources.manifests.as_ref().map(|(_, mapped)| mapped);
+    let mut upstreams = target_group_keys("--upstream", options.upstreams.clone(), manifests)?;
+    // Checked before anything is started.
+    let run_groups = target_group_keys("--run", options.runs.clone(), manifests)?;
+    check_http_groups("--upstream", &upstreams, topology)?;
+    check_http_groups("--run", &run_groups, topology)?;
+    if let Some(group) = run_groups.keys().find(|g| upstreams.contains_key(*g)) {
+        return Err(UpError::BackendGivenTwice {
+            group: group.clone(),
+            first: "--upstream".into(),
+            second: "--run".into(),
+        });
+    }
+
     let binaries: Vec<&str> = topology
         .functions
         .values()
@@ -118,6 +154,13 @@ pub async fn start(options: UpOptions) -> Result<Up, UpError> {
         println!("building the template's functions:");
         workspace.build(&binaries)?;
     }
+
+    let backends = start_backends(&options.runs).await?;
+    let run_urls = backends
+        .iter()
+        .map(|b| (b.key().to_owned(), b.url()))
+        .collect();
+    upstreams.extend(target_group_keys("--run", run_urls, manifests)?);
 
     let (access_log, writer) = AccessLog::stdout().map_err(UpError::AccessLog)?;
     let mut data_plane = DataPlaneOptions::new(options.region.clone(), Arc::clone(&store));
@@ -129,10 +172,10 @@ pub async fn start(options: UpOptions) -> Result<Up, UpError> {
     // One single-threaded runtime per core for the data plane (see `net::workers`).
     data_plane.threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut stack_options = StackOptions::new(data_plane);
-    stack_options.upstreams = options.upstreams.clone();
+    stack_options.upstreams = upstreams.clone();
     stack_options.max_instances = options.max_instances;
     stack_options.function_principal = function_principal.clone();
-    let stack = Stack::start(&topology, stack_options, |name| workspace.binary(name)).await?;
+    let stack = Stack::start(topology, stack_options, |name| workspace.binary(name)).await?;
 
     let invoke_addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), options.invoke_port);
     let invoke_api = InvokeApi::bind(invoke_addr, stack.pools.values().cloned())
@@ -144,7 +187,7 @@ pub async fn start(options: UpOptions) -> Result<Up, UpError> {
 
     println!(
         "lattice-local is serving {} (region {}):",
-        template.display(),
+        sources.describe(),
         options.region
     );
     for endpoint in stack.data_plane.endpoints() {
@@ -158,15 +201,18 @@ pub async fn start(options: UpOptions) -> Result<Up, UpError> {
             endpoint.host_url
         );
     }
+    if let Some(mapped) = manifests {
+        print_manifest_backends(mapped, &upstreams, &backends);
+    }
+    let functions: Vec<&str> = stack.pools.values().map(|p| p.name()).collect();
     println!(
-        "  Lambda Invoke API: {} (functions: {})",
+        "  Lambda Invoke API: {} ({})",
         invoke_api.endpoint_url(),
-        stack
-            .pools
-            .values()
-            .map(|p| p.name().to_owned())
-            .collect::<Vec<_>>()
-            .join(", ")
+        if functions.is_empty() {
+            "no functions".to_owned()
+        } else {
+            format!("functions: {}", functions.join(", "))
+        }
     );
     println!(
         "  credentials: {} ({} principal(s)){}",
@@ -179,29 +225,56 @@ pub async fn start(options: UpOptions) -> Result<Up, UpError> {
     Ok(Up {
         stack,
         invoke_api,
+        backends,
         access_log: writer,
     })
+}
+
+/// Starts every `--run` command (key -> command line), each once whatever number of target
+/// groups its key stands for.
+async fn start_backends(runs: &BTreeMap<String, String>) -> Result<Vec<BackendProcess>, UpError> {
+    let mut backends = Vec::new();
+    for (key, command) in runs {
+        // An error drops (and so kills) the ones already started.
+        let process = BackendProcess::start(key, command, RunBounds::default()).await?;
+        println!(
+            "started --run {key}: `{command}` on {} (process group {})",
+            process.url(),
+            process.pid().map_or_else(|| "?".into(), |p| p.to_string())
+        );
+        backends.push(process);
+    }
+    Ok(backends)
 }
 
 /// Runs `lattice-local up` until Ctrl-C.
 pub async fn run(options: UpOptions) -> Result<(), UpError> {
     let up = start(options).await?;
     println!("press Ctrl-C to stop");
-    // Ctrl-C or SIGTERM stops; a failure to install the handler also ends the wait.
-    let _ = tokio::signal::ctrl_c().await;
+    stop_requested().await;
     println!("stopping");
     up.shutdown().await;
     Ok(())
 }
 
-/// Prints what the template contains that lattice-local does not emulate.
-pub fn print_notes(topology: &Topology) {
-    if topology.notes.is_empty() {
-        return;
+/// Ctrl-C (SIGINT), SIGTERM (`kill`, a process manager) or SIGHUP (the terminal closed): each
+/// stops `up` in order, so that no function or `--run` process outlives it. Left to their
+/// default action, SIGTERM and SIGHUP would end lattice-local at once and orphan them. A
+/// handler that cannot be installed never fires; Ctrl-C's failing ends the wait.
+async fn stop_requested() {
+    use tokio::signal::unix::{SignalKind, signal};
+    async fn received(kind: SignalKind) {
+        match signal(kind) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
     }
-    println!("not emulated (from the template):");
-    for note in &topology.notes {
-        println!("  - {note}");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = received(SignalKind::terminate()) => {}
+        () = received(SignalKind::hangup()) => {}
     }
 }
 

@@ -28,6 +28,18 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 
+mod processes;
+mod temp_dir;
+mod up;
+
+// Each test file uses a different subset.
+#[allow(unused_imports)]
+pub use processes::{alive, written_pid};
+#[allow(unused_imports)]
+pub use temp_dir::TempDir;
+#[allow(unused_imports)]
+pub use up::up_options;
+
 pub const REGION: &str = "us-west-2";
 
 /// Builds a cargo artifact of this workspace (same profile as the tests) and returns its path.

@@ -18,7 +18,7 @@ use serde_json::Value as Json;
 
 use super::Manifests;
 use super::check::{CheckOptions, invalid, local_client_role_arn, policy_document};
-use super::error::ManifestError;
+use super::error::{ManifestError, Origin};
 use super::gateway_api::{GATEWAY_API_GROUP, LATTICE_GATEWAY_CLASS};
 use super::meta::ObjectKey;
 use super::policies::HealthCheck;
@@ -55,11 +55,48 @@ impl MapOptions {
         self
     }
 
+    /// Sets the role the placeholder stands for from the principal the local client function
+    /// signs as: the role of an `assumed-role` session, any other principal as it is. In AWS the
+    /// placeholder is filled with the function's role (the `EksClientFunctionRoleArn` output)
+    /// and its sessions sign; locally the functions sign as this principal.
+    ///
+    /// ```
+    /// let options = lattice_local::k8s::MapOptions::new("us-west-2")
+    ///     .with_client_principal("arn:aws:sts::000000000000:assumed-role/EksClientFunctionRole/eks-client");
+    /// assert_eq!(options.client_role_arn, "arn:aws:iam::000000000000:role/EksClientFunctionRole");
+    /// // Any other principal stands for itself.
+    /// let user = "arn:aws:iam::000000000000:user/dev";
+    /// let options = lattice_local::k8s::MapOptions::new("us-west-2").with_client_principal(user);
+    /// assert_eq!(options.client_role_arn, user);
+    /// ```
+    pub fn with_client_principal(self, principal_arn: &str) -> Self {
+        let role = role_of_session(principal_arn);
+        self.with_client_role(role.unwrap_or_else(|| principal_arn.to_owned()))
+    }
+
     /// Requires every Lattice Gateway to be named `name`.
     pub fn with_service_network_name(mut self, name: impl Into<String>) -> Self {
         self.check.service_network_name = Some(name.into());
         self
     }
+}
+
+/// `arn:<partition>:sts::<account>:assumed-role/<role>/<session>` ->
+/// `arn:<partition>:iam::<account>:role/<role>`; `None` for any other ARN.
+fn role_of_session(principal_arn: &str) -> Option<String> {
+    let mut fields = principal_arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("sts"), Some(""), Some(account), Some(resource)) = (
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+    ) else {
+        return None;
+    };
+    let (role, _session) = resource.strip_prefix("assumed-role/")?.split_once('/')?;
+    Some(format!("arn:{partition}:iam::{account}:role/{role}"))
 }
 
 /// A service network: what the `amazon-vpc-lattice` Gateways of one name stand for.
@@ -117,6 +154,9 @@ pub struct ManifestTopology {
     pub backends: BTreeMap<String, Backend>,
     /// Health checks set by `TargetGroupPolicy`s, by target group logical id.
     pub health_checks: BTreeMap<String, HealthCheck>,
+    /// The `HTTPRoute` each service was built from, by service logical id (for messages that
+    /// name the manifest, e.g. a name clash with the template).
+    pub routes: BTreeMap<String, Box<Origin>>,
 }
 
 impl ManifestTopology {
@@ -180,6 +220,7 @@ impl Manifests {
         };
         mapper.networks();
         let mut services = Vec::new();
+        let mut routes = BTreeMap::new();
         for route in &self.http_routes {
             if let Some(service) = mapper.service(route)? {
                 if let Some(other) = services.iter().find(|s: &&Service| s.name == service.name) {
@@ -193,6 +234,10 @@ impl Manifests {
                         ),
                     ));
                 }
+                routes.insert(
+                    service.logical_id.clone(),
+                    Origin::new(&route.source, "HTTPRoute", route.object.key()),
+                );
                 services.push(service);
             }
         }
@@ -215,6 +260,7 @@ impl Manifests {
             service_networks: mapper.networks,
             backends: mapper.backends,
             health_checks: mapper.health_checks,
+            routes,
         })
     }
 }

@@ -1,0 +1,25 @@
+//! `lattice-local up` as a test starts it.
+
+use std::path::PathBuf;
+
+/// `up` options for a test: `template` and/or the manifests of `k8s`, region [`REGION`](super::REGION), the
+/// demo credentials, loopback, any free ports, one instance per function, no build.
+pub fn up_options(template: Option<PathBuf>, k8s: Option<PathBuf>) -> lattice_local::up::UpOptions {
+    lattice_local::up::UpOptions {
+        template,
+        k8s,
+        parameters: Vec::new(),
+        region: super::REGION.into(),
+        credentials: None,
+        function_principal: None,
+        upstreams: std::collections::BTreeMap::new(),
+        runs: std::collections::BTreeMap::new(),
+        bind: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        port: 0,
+        service_ports: std::collections::BTreeMap::new(),
+        invoke_port: 0,
+        max_instances: 1,
+        source_vpc_arn: None,
+        no_build: true,
+    }
+}
