@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use lattice_local::access_log::AccessLogFormat;
 use lattice_local::demo::{self, DemoOptions};
 use lattice_local::template::DEFAULT_REGION;
 use lattice_local::up::{self, UpError, UpOptions, key_value};
@@ -68,6 +69,17 @@ struct UpArgs {
     /// Do not run cargo build first.
     #[arg(long)]
     no_build: bool,
+    /// Access log on stdout: the short text line, Lattice's VpcLatticeAccessLogs JSON, or none.
+    #[arg(long, value_enum, default_value_t = AccessLogArg::Text)]
+    access_log: AccessLogArg,
+}
+
+/// `--access-log`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum AccessLogArg {
+    Text,
+    Json,
+    Off,
 }
 
 #[derive(clap::Args, Debug)]
@@ -114,6 +126,11 @@ fn up_options(args: UpArgs) -> Result<UpOptions, UpError> {
         max_instances: args.max_instances,
         source_vpc_arn: args.source_vpc_arn,
         no_build: args.no_build,
+        access_log: match args.access_log {
+            AccessLogArg::Text => Some(AccessLogFormat::Text),
+            AccessLogArg::Json => Some(AccessLogFormat::Json),
+            AccessLogArg::Off => None,
+        },
     })
 }
 

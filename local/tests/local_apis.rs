@@ -10,6 +10,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 
 use common::{raw_body, raw_request, raw_status, test_function_binary};
+use lattice_local::access_log::AccessLogFormat;
 use lattice_local::functions::{FunctionConfig, FunctionPool};
 use lattice_local::invoke_api::InvokeApi;
 use lattice_local::up::{self, UpError, UpOptions};
@@ -168,6 +169,7 @@ fn up_options(template: &Path, credentials: Option<PathBuf>, bind: IpAddr) -> Up
         max_instances: 1,
         source_vpc_arn: None,
         no_build: true,
+        access_log: Some(AccessLogFormat::Text),
     }
 }
 

@@ -37,45 +37,77 @@ impl Step for Admit {
             service,
             host_names,
         } = &exchange.stage;
-        match self.admit(&exchange.parts, service, host_names.as_deref()) {
-            Ok(identity) => {
+        let refuse = |rejection: Rejection, caller: Option<Identity>| {
+            tracing::info!(service = %service.name, %rejection, "request denied");
+            let mut note = AccessNote::service(service);
+            // The log names a caller that was authenticated and then denied, as Lattice does.
+            note.caller = caller.filter(|_| self.directory.recording);
+            ControlFlow::Break(Answer::rejected(rejection, note))
+        };
+        let caller = match self.authenticate(&exchange.parts, service) {
+            Ok(caller) => caller,
+            Err(rejection) => return refuse(rejection, None),
+        };
+        let source_vpc_arn = caller
+            .as_ref()
+            .and_then(|c| c.source_vpc_arn.as_deref())
+            .or(self.directory.source_vpc_arn.as_deref());
+        let identity = identity_of(caller.as_ref(), source_vpc_arn);
+        let checked = self.authorize(
+            &exchange.parts,
+            service,
+            host_names.as_deref(),
+            caller.as_ref(),
+            source_vpc_arn,
+        );
+        match checked {
+            Ok(()) => {
                 let service = Arc::clone(service);
                 ControlFlow::Continue(exchange.advance(Admitted { service, identity }))
             }
-            Err(rejection) => {
-                tracing::info!(service = %service.name, %rejection, "request denied");
-                ControlFlow::Break(Answer::rejected(rejection, AccessNote::service(service)))
-            }
+            Err(rejection) => refuse(rejection, Some(identity)),
         }
     }
 }
 
 impl Admit {
-    fn admit(
+    /// The verified signer, `None` for an unsigned request; a signature that fails is `403`
+    /// whatever the auth type.
+    fn authenticate(
         &self,
         parts: &http::request::Parts,
         service: &ServicePlane,
-        host_names: Option<&ServicePlane>,
-    ) -> Result<Identity, Rejection> {
+    ) -> Result<Option<Caller>, Rejection> {
         let directory = &self.directory;
-        let resource = || format!("{}{}", service.arn, parts.uri.path());
-        let caller = authenticate(
+        authenticate(
             &directory.credentials,
             parts,
             SystemTime::now(),
             &directory.region,
         )
         .map_err(|failure| Rejection::BadSignature {
-            resource: resource(),
+            resource: resource(service, parts),
             failure,
-        })?;
+        })
+    }
+
+    /// Whether `caller` may call `service` with this request: the signed host names this
+    /// service, and for `AWS_IAM` the auth policy allows it.
+    fn authorize(
+        &self,
+        parts: &http::request::Parts,
+        service: &ServicePlane,
+        host_names: Option<&ServicePlane>,
+        caller: Option<&Caller>,
+        source_vpc_arn: Option<&str>,
+    ) -> Result<(), Rejection> {
         // `host` is always signed: the signature names the service the caller meant.
-        if let (Some(caller), Some(named)) = (&caller, host_names)
+        if let (Some(caller), Some(named)) = (caller, host_names)
             && !std::ptr::eq(named, service)
         {
             return Err(Rejection::SignedForOtherService {
                 principal: caller.principal_arn.clone(),
-                resource: resource(),
+                resource: resource(service, parts),
                 signed_host: request_host(&parts.headers, &parts.uri)
                     .unwrap_or_default()
                     .to_owned(),
@@ -83,19 +115,13 @@ impl Admit {
                 service: Arc::clone(&service.name),
             });
         }
-        let source_vpc_arn = caller
-            .as_ref()
-            .and_then(|c| c.source_vpc_arn.as_deref())
-            .or(directory.source_vpc_arn.as_deref());
         if service.auth_type != AuthType::AwsIam {
-            return Ok(identity_of(caller.as_ref(), source_vpc_arn));
+            return Ok(());
         }
-        let principal = caller
-            .as_ref()
-            .map_or_else(|| "anonymous".to_owned(), |c| c.principal_arn.clone());
+        let principal = caller.map_or_else(|| "anonymous".to_owned(), |c| c.principal_arn.clone());
         let denied = |why: String| Rejection::Denied {
             principal: principal.clone(),
-            resource: resource(),
+            resource: resource(service, parts),
             why,
         };
         let Some(policy) = &service.policy else {
@@ -109,7 +135,7 @@ impl Admit {
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
         let facts = PolicyRequest {
-            caller: caller.as_ref(),
+            caller,
             method: parts.method.as_str(),
             path: parts.uri.path(),
             headers: &parts.headers,
@@ -123,7 +149,7 @@ impl Admit {
             port: service.listener.as_ref().map_or(443, |l| l.port),
         };
         match policy.evaluate(&facts) {
-            PolicyDecision::Allow { .. } => Ok(identity_of(caller.as_ref(), source_vpc_arn)),
+            PolicyDecision::Allow { .. } => Ok(()),
             PolicyDecision::ExplicitDeny { statement } => Err(denied(format!(
                 "explicitly denied by the auth policy (statement {})",
                 statement.as_deref().unwrap_or("?")
@@ -136,6 +162,11 @@ impl Admit {
             )),
         }
     }
+}
+
+/// `<service ARN><path>`: the resource an auth policy and a refusal name.
+fn resource(service: &ServicePlane, parts: &http::request::Parts) -> String {
+    format!("{}{}", service.arn, parts.uri.path())
 }
 
 /// The identity Lattice reports for a caller (or an anonymous one).

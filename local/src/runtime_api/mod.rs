@@ -37,7 +37,7 @@ pub use ids::{new_trace_id, new_uuid};
 pub use invocation::{
     FunctionError, FunctionIdentity, InvalidHeader, Invocation, InvocationResult,
 };
-pub use state::{MAX_RESPONSE_BYTES, Phase, ShutdownReason};
+pub use state::{MAX_RESPONSE_BYTES, Phase, RESPONSE_TOO_LARGE, ShutdownReason};
 
 use state::{Queued, Shared, Shutdown};
 

@@ -19,7 +19,7 @@ pub use exposure::{check_exposure, function_principal};
 pub use stack::{Stack, StackOptions};
 pub use workspace::Workspace;
 
-use crate::access_log::{AccessLog, AccessLogWriter};
+use crate::access_log::{AccessLog, AccessLogFormat, AccessLogWriter};
 use crate::auth::CredentialStore;
 use crate::dataplane::DataPlaneOptions;
 use crate::invoke_api::InvokeApi;
@@ -55,6 +55,8 @@ pub struct UpOptions {
     pub source_vpc_arn: Option<String>,
     /// Skip `cargo build`.
     pub no_build: bool,
+    /// `--access-log`: how access-log lines are written to stdout, `None` for not at all.
+    pub access_log: Option<AccessLogFormat>,
 }
 
 /// `lattice-local up`, started: the stack, the Invoke API and the access-log writer.
@@ -64,7 +66,7 @@ pub struct Up {
     pub stack: Stack,
     /// The Lambda Invoke API (on loopback).
     pub invoke_api: InvokeApi,
-    access_log: AccessLogWriter,
+    access_log: Option<AccessLogWriter>,
 }
 
 impl Up {
@@ -77,7 +79,9 @@ impl Up {
         } = self;
         drop(invoke_api);
         let pools = stack.stop_serving();
-        access_log.finish();
+        if let Some(writer) = access_log {
+            writer.finish();
+        }
         for pool in pools.values() {
             pool.shutdown().await;
         }
@@ -119,7 +123,13 @@ pub async fn start(options: UpOptions) -> Result<Up, UpError> {
         workspace.build(&binaries)?;
     }
 
-    let (access_log, writer) = AccessLog::stdout().map_err(UpError::AccessLog)?;
+    let (access_log, writer) = match options.access_log {
+        Some(format) => {
+            let (log, writer) = AccessLog::stdout(format).map_err(UpError::AccessLog)?;
+            (log, Some(writer))
+        }
+        None => (AccessLog::Off, None),
+    };
     let mut data_plane = DataPlaneOptions::new(options.region.clone(), Arc::clone(&store));
     data_plane.bind = options.bind;
     data_plane.host_port = options.port;
