@@ -179,3 +179,50 @@ fn first_line(error: &dyn std::fmt::Display) -> String {
     let message = error.to_string();
     message.lines().next().unwrap_or_default().to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::runtime_api::FunctionError;
+
+    fn invoke(source: InvokeError) -> LambdaTargetError {
+        LambdaTargetError::Invoke {
+            function: "orders".into(),
+            source,
+        }
+    }
+
+    #[test]
+    fn lambda_failures_map_to_lattices_statuses() {
+        let throttled = lambda_rejection(invoke(InvokeError::Throttled {
+            waited: Duration::from_secs(3),
+            max_instances: 1,
+        }));
+        assert_eq!(throttled.status(), http::StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(throttled.failure_reason(), "LambdaThrottling");
+        let timeout = lambda_rejection(invoke(InvokeError::Timeout {
+            timeout: Duration::from_secs(1),
+        }));
+        assert_eq!(timeout.status(), http::StatusCode::BAD_GATEWAY);
+        assert_eq!(timeout.failure_reason(), "LambdaUnhandled");
+        let stopping = lambda_rejection(invoke(InvokeError::ShutDown));
+        assert_eq!(stopping.status(), http::StatusCode::SERVICE_UNAVAILABLE);
+        let too_large = lambda_rejection(LambdaTargetError::FunctionError {
+            function: "orders".into(),
+            error_type: RESPONSE_TOO_LARGE.into(),
+            error_message: "too big".into(),
+        });
+        assert_eq!(too_large, Rejection::LambdaResponseTooLarge);
+        let reported = FunctionError::from_posted(None, bytes::Bytes::from_static(b"{}"));
+        let handler = lambda_rejection(LambdaTargetError::FunctionError {
+            function: "orders".into(),
+            error_type: reported.error_type,
+            error_message: "boom\nstack".into(),
+        });
+        assert_eq!(handler.status(), http::StatusCode::BAD_GATEWAY);
+        // Only the first line reaches the client.
+        assert!(!handler.to_string().contains("stack"), "{handler}");
+    }
+}

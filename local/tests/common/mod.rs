@@ -67,6 +67,26 @@ pub fn fixture_binary() -> PathBuf {
     .clone()
 }
 
+/// `examples/raw-event-target.rs` (answers with the raw event it received), built.
+pub fn raw_event_target_binary() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        cargo_build(
+            &["-p", "lattice-local", "--example", "raw-event-target"],
+            "examples/raw-event-target",
+        )
+    })
+    .clone()
+}
+
+/// An access record as the JSON access log writes it, parsed.
+pub fn json_record(record: &lattice_local::access_log::AccessRecord) -> Map<String, Value> {
+    match serde_json::from_str(&record.to_json_line()) {
+        Ok(Value::Object(map)) => map,
+        other => panic!("an access record is not a JSON object: {other:?}"),
+    }
+}
+
 /// The runtime helper's `test-function` fixture, built.
 pub fn test_function_binary() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
