@@ -145,12 +145,16 @@ pub async fn start(options: UpOptions) -> Result<Up, UpError> {
     let stack = Stack::start(&topology, stack_options, |name| workspace.binary(name)).await?;
 
     let invoke_addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), options.invoke_port);
-    let invoke_api = InvokeApi::bind(invoke_addr, stack.pools.values().cloned())
-        .await
-        .map_err(|source| UpError::InvokeApi {
-            addr: invoke_addr,
-            source,
-        })?;
+    let invoke_api = InvokeApi::bind(
+        invoke_addr,
+        options.region.clone(),
+        stack.pools.values().cloned(),
+    )
+    .await
+    .map_err(|source| UpError::InvokeApi {
+        addr: invoke_addr,
+        source,
+    })?;
 
     println!(
         "lattice-local is serving {} (region {}):",
