@@ -21,8 +21,8 @@ pub mod client;
 pub use body::Body;
 pub use event::{EventError, EventVersion, LatticeRequest};
 pub use identity::{
-    AuthType, IDENTITY_HEADER, Identity, NETWORK_HEADER, RequestContext, TARGET_HEADER,
-    X509Identity,
+    AuthType, IDENTITY_HEADER, IDENTITY_TAGS_HEADER, Identity, IdentityHeaderError, NETWORK_HEADER,
+    PrincipalTags, RequestContext, TARGET_HEADER, X509Identity,
 };
 pub use query::QueryParameters;
 pub use request::RequestExt;

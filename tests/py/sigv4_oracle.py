@@ -8,12 +8,19 @@ request exactly as the test upstream received it:
      "token": "..." | null, "region": "us-west-2"}
 
 sigv4:  botocore's SigV4Auth re-signs the request at the request's own x-amz-date (the clock is
-        patched); the verdict carries the Authorization header botocore computed.
+        patched) with the expected key and region; the verdict carries the Authorization header
+        botocore computed, which the caller compares with the one received.
 sigv4a: ECDSA signatures differ per run, so the signature is *verified*: the canonical request
         comes from botocore, the key pair is derived from the credentials as the SigV4A spec
-        defines it (NIST SP 800-108 counter-mode HMAC-SHA256 KDF), and the signature is checked
-        with `cryptography`. The derivation itself is cross-checked against awscrt: a request
-        signed by botocore's CrtSigV4AsymAuth must verify under the same public key.
+        defines it (NIST SP 800-108 counter-mode HMAC-SHA256 KDF), and the client's signature is
+        checked twice, by `cryptography` and by awscrt's own ECDSA (`awscrt.crypto.EC`). The
+        derivation is cross-checked against awscrt's signer: a request signed by botocore's
+        CrtSigV4AsymAuth must verify under the same public key.
+
+Both: the verdict also carries what the request claims about itself (the credential's key, date
+and scope, x-amz-date as epoch seconds, x-amz-region-set, the signed headers), because the
+verification above takes the scope and date from the request under test: the caller compares
+them with the expected key, the time the request was sent, the region (set) and the service.
 """
 
 import datetime
@@ -25,10 +32,11 @@ from unittest import mock
 
 import botocore.auth
 import botocore.crt.auth
+from awscrt.crypto import EC
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 SERVICE = "vpc-lattice-svcs"
@@ -66,12 +74,31 @@ def received_authorization(case):
     return next(v for k, v in case["headers"] if k.lower() == "authorization")
 
 
+def header(case, name):
+    return next((v for k, v in case["headers"] if k.lower() == name), None)
+
+
+def claims(case):
+    """What the request says about its own signature, for the caller to compare."""
+    algorithm, fields = parse_authorization(received_authorization(case))
+    key, date, scope = fields["Credential"].split("/", 2)
+    return {
+        "algorithm": algorithm,
+        "credential_key": key,
+        "credential_date": date,
+        "credential_scope": scope,
+        "signed_headers": fields["SignedHeaders"],
+        "amz_date_epoch": int(amz_datetime(case["headers"]).timestamp()),
+        "region_set": header(case, "x-amz-region-set"),
+    }
+
+
 def check_sigv4(case):
     when = amz_datetime(case["headers"])
     request = aws_request(case)
     with mock.patch.object(botocore.auth, "get_current_datetime", return_value=when.replace(tzinfo=None)):
         botocore.auth.SigV4Auth(credentials(case), SERVICE, case["region"]).add_auth(request)
-    return {"authorization": request.headers["Authorization"]}
+    return {"authorization": request.headers["Authorization"], **claims(case)}
 
 
 def sigv4a_private_key(access_key, secret_key):
@@ -112,6 +139,22 @@ def without_authorization(request):
     return copy
 
 
+def crt_public_key(public_key):
+    """The same public key as awscrt holds it, so awscrt's ECDSA does the verifying."""
+    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return EC.new_key_from_der_data(der)
+
+
+def crt_verify(request, authorization, public_key):
+    """awscrt's verdict on `authorization` over `request`."""
+    request = without_authorization(request)
+    _, fields = parse_authorization(authorization)
+    scope = fields["Credential"].split("/", 1)[1]
+    _, string_to_sign = sigv4a_string_to_sign(request, request.headers["X-Amz-Date"], scope)
+    digest = hashlib.sha256(string_to_sign.encode()).digest()
+    return crt_public_key(public_key).verify(digest, bytes.fromhex(fields["Signature"]))
+
+
 def verify_sigv4a(request, authorization, public_key):
     """Verifies `authorization` over `request` (whose headers include the x-amz-* ones)."""
     request = without_authorization(request)
@@ -149,8 +192,16 @@ def awscrt_cross_check(case, public_key):
 def check_sigv4a(case):
     public_key = sigv4a_private_key(case["access_key"], case["secret_key"]).public_key()
     ok, detail = verify_sigv4a(aws_request(case), received_authorization(case), public_key)
-    crt_ok, crt_detail = awscrt_cross_check(case, public_key)
-    return {"verified": ok, "detail": detail, "crt_cross_check": crt_ok, "crt_detail": crt_detail}
+    crt_ok = crt_verify(aws_request(case), received_authorization(case), public_key)
+    cross_ok, cross_detail = awscrt_cross_check(case, public_key)
+    return {
+        "verified": ok,
+        "detail": detail,
+        "crt_verified": crt_ok,
+        "crt_cross_check": cross_ok,
+        "crt_detail": cross_detail,
+        **claims(case),
+    }
 
 
 def main():

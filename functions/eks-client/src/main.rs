@@ -3,7 +3,9 @@
 //!
 //! Configuration (`LATTICE_SERVICE_URL`, `LATTICE_SIGNING`, `LATTICE_TIMEOUT_MS`,
 //! `LATTICE_RETRIES`, `LATTICE_CA_BUNDLE`) is read once at init; a bad value fails init with a
-//! message naming the variable. See docs/eks-client.md.
+//! message naming the variable, and so does a signed `http://` service URL that the proxy
+//! variables would route through a proxy. Logging is `lattice_lambda::init_tracing`, which
+//! never logs raw payloads, whatever `AWS_LAMBDA_LOG_LEVEL` says. See docs/eks-client.md.
 
 mod payload;
 
@@ -13,7 +15,7 @@ use bytes::Bytes;
 use lambda_runtime::tower::util::MapRequestLayer;
 use lambda_runtime::{Diagnostic, LambdaEvent, LambdaInvocation, Runtime, layers, service_fn};
 use lattice_lambda::client::{
-    CallContext, ClientError, ConfigError, EnvConfig, FailureKind, LatticeClient,
+    CallContext, ClientError, ConfigError, ENV_SERVICE_URL, EnvConfig, FailureKind, LatticeClient,
 };
 use serde_json::Value;
 
@@ -51,9 +53,20 @@ impl From<InvocationError> for Diagnostic {
     }
 }
 
-fn init() -> Result<Function, ConfigError> {
+/// Why init failed; reported as `InvalidConfiguration`.
+#[derive(Debug, thiserror::Error)]
+enum InitError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{ENV_SERVICE_URL}: {0}")]
+    Destination(#[from] ClientError),
+}
+
+fn init() -> Result<Function, InitError> {
     let config = EnvConfig::from_env()?;
     let client = config.client_builder().build()?;
+    // Every call would be refused; say so once, at init, naming the setting.
+    client.check_destination(&config.service_url)?;
     Ok(Function { config, client })
 }
 
@@ -83,7 +96,7 @@ fn empty_payload_as_empty_object(mut invocation: LambdaInvocation) -> LambdaInvo
 
 #[tokio::main]
 async fn main() {
-    lambda_runtime::tracing::init_default_subscriber();
+    lattice_lambda::init_tracing();
 
     let function = match init() {
         Ok(function) => Arc::new(function),

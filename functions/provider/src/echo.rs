@@ -12,7 +12,20 @@ use serde::ser::SerializeMap as _;
 
 /// Headers whose values are credentials: `/echo` shows them as [`REDACTED`] so that the
 /// echo cannot be used to read a caller's secrets back out (or leak them into a log).
-pub const SENSITIVE_HEADERS: [&str; 3] = ["authorization", "x-amz-security-token", "cookie"];
+pub const SENSITIVE_HEADERS: [&str; 4] = [
+    "authorization",
+    "proxy-authorization",
+    "x-amz-security-token",
+    "cookie",
+];
+
+/// Query keys of a presigned (query-string SigV4) request whose values are credentials or
+/// signatures; compared case-insensitively, as presigned URLs are written in either case.
+pub const SENSITIVE_QUERY_KEYS: [&str; 3] = [
+    "X-Amz-Security-Token",
+    "X-Amz-Signature",
+    "X-Amz-Credential",
+];
 
 /// What a sensitive header's value is replaced with.
 pub const REDACTED: &str = "<redacted>";
@@ -56,7 +69,16 @@ impl<'a> EchoedRequest<'a> {
             .query_parameters()
             .grouped()
             .into_iter()
-            .map(|(key, values)| (key, values.into_iter().map(Cow::Borrowed).collect()))
+            .map(|(key, values)| {
+                let sensitive = SENSITIVE_QUERY_KEYS
+                    .iter()
+                    .any(|k| k.eq_ignore_ascii_case(key));
+                let values = values
+                    .into_iter()
+                    .map(|value| Cow::Borrowed(if sensitive { REDACTED } else { value }))
+                    .collect();
+                (key, values)
+            })
             .collect();
         let bytes = request.body().as_bytes();
         let (body, is_base64_encoded) = match std::str::from_utf8(bytes) {
@@ -145,6 +167,50 @@ mod tests {
             json!([REDACTED])
         );
         assert!(!document.to_string().contains("Signature=abc"));
+    }
+
+    #[test]
+    fn proxy_credentials_and_presigned_query_credentials_are_redacted() {
+        let request = EventBuilder::get("/echo")
+            .query("X-Amz-Algorithm", "AWS4-HMAC-SHA256")
+            .query(
+                "X-Amz-Credential",
+                "AKIDEXAMPLE/20150830/us-west-2/vpc-lattice-svcs/aws4_request",
+            )
+            .query(
+                "x-amz-signature",
+                "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7",
+            )
+            .query("X-AMZ-SECURITY-TOKEN", "IQoJb3JpZ2luEXAMPLE")
+            .query("X-Amz-Security-Token", "second-copy")
+            .query("page", "2")
+            .header("proxy-authorization", "Basic dXNlcjpodW50ZXIy")
+            .build_http();
+        let document = echoed(&request);
+        let text = document.to_string();
+        for secret in [
+            "AKIDEXAMPLE",
+            "5d672d79c15b",
+            "IQoJb3JpZ2luEXAMPLE",
+            "second-copy",
+            "dXNlcjpodW50ZXIy",
+        ] {
+            assert!(!text.contains(secret), "{secret} leaked: {text}");
+        }
+        assert_eq!(document["query"]["X-Amz-Credential"], json!([REDACTED]));
+        assert_eq!(document["query"]["x-amz-signature"], json!([REDACTED]));
+        assert_eq!(document["query"]["X-AMZ-SECURITY-TOKEN"], json!([REDACTED]));
+        assert_eq!(document["query"]["X-Amz-Security-Token"], json!([REDACTED]));
+        // Not a secret: the algorithm, and ordinary parameters, stay readable.
+        assert_eq!(
+            document["query"]["X-Amz-Algorithm"],
+            json!(["AWS4-HMAC-SHA256"])
+        );
+        assert_eq!(document["query"]["page"], json!(["2"]));
+        assert_eq!(
+            document["headers"]["proxy-authorization"],
+            json!([REDACTED])
+        );
     }
 
     #[test]

@@ -1,14 +1,14 @@
 //! Client settings and how they are read from `LATTICE_*` environment variables.
 
-use std::fmt;
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::Duration;
 
 use reqwest::Url;
 
-use super::LatticeClientBuilder;
+use super::builder::LatticeClientBuilder;
+use super::defaults::{DEFAULT_RETRIES, DEFAULT_TIMEOUT, MAX_RETRIES};
 use super::error::ConfigError;
+use super::mode::{SigningMode, UnknownSigningMode};
 use super::retry::RetryPolicy;
 
 /// Service URL to call (required).
@@ -21,64 +21,6 @@ pub const ENV_TIMEOUT_MS: &str = "LATTICE_TIMEOUT_MS";
 pub const ENV_RETRIES: &str = "LATTICE_RETRIES";
 /// Optional path of an extra PEM CA bundle.
 pub const ENV_CA_BUNDLE: &str = "LATTICE_CA_BUNDLE";
-
-/// Default per-attempt timeout.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(5000);
-/// Default connect timeout (clipped to the attempt timeout).
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_millis(2000);
-/// Default number of retries after the first attempt.
-pub const DEFAULT_RETRIES: u32 = 2;
-/// Largest retry count accepted from the environment: more cannot fit any Lambda deadline usefully.
-pub const MAX_RETRIES: u32 = 10;
-/// Largest response body read by default: a Lambda response payload cannot exceed 6 MB anyway.
-pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024;
-
-/// How outgoing requests are authenticated to Lattice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SigningMode {
-    /// Unsigned requests (Lattice `AuthType: NONE`).
-    #[default]
-    None,
-    /// SigV4 (`AWS4-HMAC-SHA256`) for service `vpc-lattice-svcs`.
-    SigV4,
-    /// SigV4A (`AWS4-ECDSA-P256-SHA256`) for service `vpc-lattice-svcs`.
-    SigV4a,
-}
-
-impl SigningMode {
-    /// The spelling used in `LATTICE_SIGNING`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SigningMode::None => "none",
-            SigningMode::SigV4 => "sigv4",
-            SigningMode::SigV4a => "sigv4a",
-        }
-    }
-}
-
-impl fmt::Display for SigningMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The rejected spelling of a [`SigningMode`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown signing mode {0:?}: expected none, sigv4 or sigv4a")]
-pub struct UnknownSigningMode(pub String);
-
-impl FromStr for SigningMode {
-    type Err = UnknownSigningMode;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "none" | "" => Ok(SigningMode::None),
-            "sigv4" => Ok(SigningMode::SigV4),
-            "sigv4a" => Ok(SigningMode::SigV4a),
-            _ => Err(UnknownSigningMode(s.to_owned())),
-        }
-    }
-}
 
 /// Settings of the `eks-client` function, read from `LATTICE_*` variables.
 #[derive(Debug, Clone, PartialEq, Eq)]

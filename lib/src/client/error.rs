@@ -30,7 +30,7 @@ pub enum ConfigError {
     #[error("{signing} signing is enabled but {variable} is not set")]
     MissingCredentials {
         /// The signing mode that needs credentials.
-        signing: super::SigningMode,
+        signing: super::mode::SigningMode,
         /// The missing variable.
         variable: &'static str,
     },
@@ -38,7 +38,7 @@ pub enum ConfigError {
     #[error("{signing} signing is enabled but neither AWS_REGION nor AWS_DEFAULT_REGION is set")]
     MissingRegion {
         /// The signing mode that needs a region.
-        signing: super::SigningMode,
+        signing: super::mode::SigningMode,
     },
     /// SigV4A was asked for but this build lacks the `sigv4a` feature.
     #[error("sigv4a signing needs lattice-lambda's `sigv4a` cargo feature")]
@@ -125,6 +125,25 @@ pub enum ClientError {
     /// The request could not be built (URL, header or body problem).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// A caller-given path was refused because it could reach outside the service URL's path.
+    #[error("path {path:?} refused: {reason}")]
+    InvalidPath {
+        /// The path as given.
+        path: String,
+        /// Which rule refused it.
+        reason: super::PathRefusal,
+    },
+    /// A signed request to an `http://` URL would go through an HTTP proxy, which would read
+    /// the signature and the session token in clear.
+    #[error(
+        "refusing to send a signed request to http://{host} through the HTTP proxy set in \
+         HTTP_PROXY/ALL_PROXY: the proxy would see the signature and session token in clear; \
+         use an https:// URL or add the host to NO_PROXY"
+    )]
+    SignedPlainHttpThroughProxy {
+        /// `host[:port]` of the upstream.
+        host: String,
+    },
     /// The request could not be signed.
     #[error("cannot sign the request to {host}: {reason}")]
     Signing {
@@ -145,9 +164,10 @@ impl ClientError {
             ClientError::Timeout { .. } | ClientError::DeadlineExceeded { .. } => {
                 FailureKind::Timeout
             }
-            ClientError::InvalidRequest(_) | ClientError::Signing { .. } => {
-                FailureKind::InvalidRequest
-            }
+            ClientError::InvalidRequest(_)
+            | ClientError::InvalidPath { .. }
+            | ClientError::SignedPlainHttpThroughProxy { .. }
+            | ClientError::Signing { .. } => FailureKind::InvalidRequest,
         }
     }
 }

@@ -8,8 +8,6 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode, Url};
 
-use super::error::ClientError;
-
 /// Characters left as-is in query keys and values: RFC 3986 "unreserved". Everything else is
 /// percent-encoded, which is exactly the SigV4 canonical form, so the query on the wire and the
 /// one that was signed cannot be read differently by the verifier (no `+`-means-space ambiguity).
@@ -18,6 +16,9 @@ const QUERY_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'.')
     .remove(b'~');
+
+/// Header carrying the X-Ray trace id to the upstream.
+pub const TRACE_ID_HEADER: &str = "x-amzn-trace-id";
 
 /// One HTTP request to a Lattice service.
 #[derive(Debug, Clone)]
@@ -103,7 +104,7 @@ pub(crate) fn canonicalize_query(url: &mut Url) {
     }
 }
 
-fn set_canonical_query(url: &mut Url, pairs: &[(String, String)]) {
+pub(crate) fn set_canonical_query(url: &mut Url, pairs: &[(String, String)]) {
     if pairs.is_empty() {
         url.set_query(None);
         return;
@@ -118,47 +119,6 @@ fn set_canonical_query(url: &mut Url, pairs: &[(String, String)]) {
         query.extend(utf8_percent_encode(value, QUERY_COMPONENT));
     }
     url.set_query(Some(&query));
-}
-
-/// Joins `path` to the path of `base`: `https://h/app` + `/health` = `https://h/app/health`.
-///
-/// An empty `path` keeps `base` as it is. A `?query` in `path` is appended to the base's query;
-/// a `#fragment` is rejected (it is never sent, so it can only be a mistake).
-pub fn join_path(base: &Url, path: &str) -> Result<Url, ClientError> {
-    if path.contains('#') {
-        return Err(ClientError::InvalidRequest(format!(
-            "path {path:?} contains '#': fragments are not sent to servers"
-        )));
-    }
-    let (path, query) = match path.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (path, None),
-    };
-    let mut url = base.clone();
-    if !path.is_empty() {
-        let joined = format!(
-            "{}/{}",
-            base.path().trim_end_matches('/'),
-            path.trim_start_matches('/')
-        );
-        url.set_path(&joined);
-    }
-    if let Some(extra) = query {
-        let mut pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-        pairs.extend(decode_query_pairs(extra));
-        set_canonical_query(&mut url, &pairs);
-    }
-    Ok(url)
-}
-
-/// Decodes `a=1&b=x+y` the way servers read a query.
-fn decode_query_pairs(query: &str) -> Vec<(String, String)> {
-    // Parse through a scratch URL so that decoding matches `Url::query_pairs` exactly.
-    let Ok(mut scratch) = Url::parse("http://scratch.invalid/") else {
-        return Vec::new();
-    };
-    scratch.set_query(Some(query));
-    scratch.query_pairs().into_owned().collect()
 }
 
 /// The invocation a call belongs to: its deadline and its X-Ray trace id.
@@ -237,7 +197,7 @@ mod deadline_tests {
 /// What the upstream answered.
 #[derive(Debug, Clone)]
 pub struct ServiceResponse {
-    /// HTTP status (error statuses are answers too, not [`ClientError`]s).
+    /// HTTP status (error statuses are answers too, not [`ClientError`](super::ClientError)s).
     pub status: StatusCode,
     /// Response headers.
     pub headers: HeaderMap,
@@ -260,52 +220,6 @@ mod tests {
 
     fn url(s: &str) -> Url {
         Url::parse(s).unwrap()
-    }
-
-    #[test]
-    fn join_appends_to_the_base_path() {
-        let base = url("https://svc.example/app");
-        assert_eq!(
-            join_path(&base, "/health").unwrap().as_str(),
-            "https://svc.example/app/health"
-        );
-        assert_eq!(
-            join_path(&base, "health").unwrap().as_str(),
-            "https://svc.example/app/health"
-        );
-        assert_eq!(
-            join_path(&base, "").unwrap().as_str(),
-            "https://svc.example/app"
-        );
-        let slash = url("https://svc.example/app/");
-        assert_eq!(
-            join_path(&slash, "/x").unwrap().as_str(),
-            "https://svc.example/app/x"
-        );
-        let root = url("https://svc.example");
-        assert_eq!(
-            join_path(&root, "/app").unwrap().as_str(),
-            "https://svc.example/app"
-        );
-    }
-
-    #[test]
-    fn join_encodes_unsafe_path_characters() {
-        let base = url("http://127.0.0.1:8080/");
-        assert_eq!(
-            join_path(&base, "/a b/ü").unwrap().as_str(),
-            "http://127.0.0.1:8080/a%20b/%C3%BC"
-        );
-    }
-
-    #[test]
-    fn join_moves_a_query_into_the_query_and_rejects_fragments() {
-        let base = url("https://svc.example/app?x=1");
-        assert_eq!(
-            join_path(&base, "/p?y=a+b").unwrap().as_str(),
-            "https://svc.example/app/p?x=1&y=a%20b"
-        );
-        assert!(join_path(&base, "/p#frag").is_err());
     }
 
     #[test]

@@ -4,9 +4,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::{Method, StatusCode};
 
-/// Default margin kept between the end of a call and the invocation deadline, so the function
-/// still has time to post its result.
-pub const DEFAULT_DEADLINE_MARGIN: Duration = Duration::from_millis(250);
+use super::defaults::{DEFAULT_DEADLINE_MARGIN, DEFAULT_RETRIES};
 
 /// Retry settings: a retry count, exponential backoff with full jitter, and a deadline margin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +22,7 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_retries: super::config::DEFAULT_RETRIES,
+            max_retries: DEFAULT_RETRIES,
             base_delay: Duration::from_millis(50),
             max_delay: Duration::from_secs(2),
             deadline_margin: DEFAULT_DEADLINE_MARGIN,

@@ -589,3 +589,56 @@ fn invalid_requests_are_rejected_before_sending() {
         .unwrap_err();
     assert_eq!(err.kind(), FailureKind::InvalidRequest, "{err}");
 }
+
+#[tokio::test]
+async fn a_signed_plain_http_request_through_a_proxy_is_refused_before_anything_is_sent() {
+    let upstream = Upstream::start(|_| Reply::Respond(200, "ok")).await;
+    // The proxy variables as the function's environment would hold them; a listener stands in
+    // for the proxy so a connection to it would be seen.
+    let proxy = Upstream::start(|_| Reply::Respond(200, "proxied")).await;
+    let proxy_url = format!("http://user:hunter2@{}", proxy.url.authority());
+    let signed = |no_proxy: &'static str| {
+        let proxy_url = proxy_url.clone();
+        LatticeClient::builder()
+            .signing(SigningMode::SigV4)
+            .credentials(Credentials::new(
+                "AKIDEXAMPLE",
+                "secret",
+                Some("TOKEN".into()),
+            ))
+            .region("us-west-2")
+            .retry_policy(quick_retries(0))
+            .build_with_lookup(move |name| match name {
+                "HTTP_PROXY" => Some(proxy_url.clone()),
+                "NO_PROXY" => Some(no_proxy.to_owned()),
+                _ => None,
+            })
+            .unwrap()
+    };
+    let request = ServiceRequest::get(upstream.url.clone());
+
+    let err = guarded(signed("").send(&request, &CallContext::new()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ClientError::SignedPlainHttpThroughProxy { .. }),
+        "{err}"
+    );
+    assert_eq!(err.kind(), FailureKind::InvalidRequest);
+    let message = err.to_string();
+    assert!(message.contains(upstream.url.authority()), "{message}");
+    assert!(
+        message.contains("NO_PROXY") && message.contains("https://"),
+        "{message}"
+    );
+    assert!(!message.contains("hunter2"), "{message}");
+    assert!(upstream.seen().is_empty() && proxy.seen().is_empty());
+    assert_eq!(proxy.connections.load(Ordering::SeqCst), 0);
+
+    // The host exempted by NO_PROXY goes direct, signed.
+    let response = guarded(signed("127.0.0.1").send(&request, &CallContext::new()))
+        .await
+        .unwrap();
+    assert_eq!(response.status, StatusCode::OK);
+    assert!(upstream.seen()[0].header("authorization").is_some());
+}

@@ -56,6 +56,10 @@ pub enum EventError {
     /// `isBase64Encoded` is true but the body is not base64.
     #[error("body is marked isBase64Encoded but is not valid base64: {0}")]
     InvalidBase64(#[source] base64::DecodeError),
+    /// A V1 event's Lattice identity headers are ambiguous (a key or the header given twice,
+    /// a principal key after an X.509 field): a caller-chosen value may be forging them.
+    #[error("untrusted Lattice identity: {0}")]
+    Identity(#[from] crate::IdentityHeaderError),
     /// `requestContext.timeEpoch` is not microseconds since the Unix epoch.
     #[error("invalid requestContext.timeEpoch {0:?}: expected microseconds since the Unix epoch")]
     InvalidTimeEpoch(String),

@@ -317,3 +317,64 @@ fn content_encoded_non_text_bodies_are_base64_in_events() {
         .insert("content-type", HeaderValue::from_static("application/json"));
     assert!(!request.event_body().1);
 }
+
+#[test]
+fn a_v1_event_whose_certificate_forges_the_principal_is_refused() {
+    // A Roles Anywhere caller's subject CN of `device; Principal=…:role/admin`, as Lattice
+    // would put it into the header (unescaped).
+    let event = r#"{"raw_path":"/admin","method":"GET","headers":{
+        "x-amzn-lattice-identity":"Principal=arn:aws:sts::123456789012:assumed-role/device/s; Type=AWS_IAM; X509Subject/CN=device; Principal=arn:aws:iam::123456789012:role/admin",
+        "x-amzn-lattice-network":"SourceVpcArn=arn:aws:ec2:us-west-2:123456789012:vpc/vpc-1"}}"#;
+    let error = decode(event).unwrap_err();
+    assert!(matches!(error, EventError::Identity(_)), "{error}");
+    assert!(error.to_string().contains("Principal"), "{error}");
+    assert!(!error.to_string().contains("role/admin"), "{error}");
+    assert_eq!(error.error_type(), "InvalidLatticeEvent");
+}
+
+#[test]
+fn v2_identity_keys_are_read_in_every_documented_spelling() {
+    let event = v2("").replace(
+        r#""timeEpoch""#,
+        r#""identity":{"type":"AWS_IAM","principal":"arn:p","principalOrgId":"o-1",
+            "principalOrgPath":"o-1/r-ab/ou-cd/","X509IssuerOu":"Eng","X509SanNameCn":"n",
+            "X509SubjectCn":"cn","x509SanDns":"d"},"timeEpoch""#,
+    );
+    let identity = decode(&event).unwrap().context.unwrap().identity;
+    assert_eq!(identity.principal_org_id(), Some("o-1"));
+    assert_eq!(identity.principal_org_path(), Some("o-1/r-ab/ou-cd/"));
+    assert_eq!(identity.x509.issuer_ou.as_deref(), Some("Eng"));
+    assert_eq!(identity.x509.san_name_cn.as_deref(), Some("n"));
+    assert_eq!(identity.x509.subject_cn.as_deref(), Some("cn"));
+    assert_eq!(identity.x509.san_dns.as_deref(), Some("d"));
+}
+
+#[test]
+fn two_spellings_of_one_v2_identity_key_are_an_error_not_a_choice() {
+    let event = v2("").replace(
+        r#""timeEpoch""#,
+        r#""identity":{"principalOrgID":"o-1","principalOrgId":"o-2"},"timeEpoch""#,
+    );
+    let error = decode(&event).unwrap_err();
+    assert!(error.to_string().contains("duplicate field"), "{error}");
+}
+
+#[test]
+fn principal_tags_survive_both_versions_and_the_crossing() {
+    let event = v2(
+        r#""headers":{"x-amzn-lattice-identity-tags":["principal=arn:p;principalorgid=o-1;team=a\\;b;env="]}"#,
+    );
+    let request = decode(&event).unwrap();
+    let identity = &request.context.as_ref().unwrap().identity;
+    assert_eq!(identity.tag("team"), Some("a;b"));
+    assert_eq!(identity.tag("env"), Some(""));
+    for version in [EventVersion::V1, EventVersion::V2] {
+        let again = decode(std::str::from_utf8(&request.to_event_json(version)).unwrap())
+            .unwrap_or_else(|e| panic!("{version}: {e}"));
+        assert_eq!(
+            again.context.unwrap().identity.tags(),
+            identity.tags(),
+            "{version}"
+        );
+    }
+}

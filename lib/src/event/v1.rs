@@ -7,7 +7,6 @@ use serde::ser::SerializeMap;
 use super::wire::RawEvent;
 use super::{Common, EventError, EventVersion, LatticeRequest};
 use crate::RequestContext;
-use crate::identity::{IDENTITY_HEADER, NETWORK_HEADER, TARGET_HEADER};
 
 pub(super) fn decode(raw: RawEvent) -> Result<LatticeRequest, EventError> {
     let common = Common {
@@ -23,15 +22,8 @@ pub(super) fn decode(raw: RawEvent) -> Result<LatticeRequest, EventError> {
     // but a single value may itself contain commas (`Mozilla/5.0 (KHTML, like
     // Gecko)`), so splitting would corrupt it.
     let mut request = common.into_request("raw_path")?;
-    let header = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
-    let (target, identity, network) = (
-        header(TARGET_HEADER),
-        header(IDENTITY_HEADER),
-        header(NETWORK_HEADER),
-    );
-    if target.is_some() || identity.is_some() || network.is_some() {
-        request.context = Some(RequestContext::from_headers(target, identity, network));
-    }
+    // An ambiguous identity header fails the event: a handler never sees a bent identity.
+    request.context = RequestContext::from_header_map(&request.headers)?;
     Ok(request)
 }
 

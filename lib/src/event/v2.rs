@@ -3,13 +3,12 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_lambda_events::vpc_lattice::{VpcLatticeRequestV2Context, VpcLatticeRequestV2Identity};
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
-use super::wire::RawEvent;
+use super::wire::{RawContext, RawEvent, RawIdentity};
 use super::{Common, EventError, EventVersion, LatticeRequest};
-use crate::{AuthType, Identity, RequestContext, X509Identity};
+use crate::{AuthType, IDENTITY_TAGS_HEADER, Identity, RequestContext, X509Identity};
 
 pub(super) fn decode(mut raw: RawEvent) -> Result<LatticeRequest, EventError> {
     let context = raw.request_context.take().ok_or(EventError::MissingField {
@@ -26,11 +25,14 @@ pub(super) fn decode(mut raw: RawEvent) -> Result<LatticeRequest, EventError> {
         base64: raw.base64_v2.0.unwrap_or(false),
     };
     let mut request = common.into_request("path")?;
-    request.context = Some(context_from_wire(context)?);
+    let mut context = context_from_wire(context)?;
+    // V2 has no field for principal tags; when Lattice sends them, it is as a header.
+    context.identity.tags = Identity::tags_from_header_map(&request.headers)?;
+    request.context = Some(context);
     Ok(request)
 }
 
-fn context_from_wire(wire: VpcLatticeRequestV2Context) -> Result<RequestContext, EventError> {
+fn context_from_wire(wire: RawContext) -> Result<RequestContext, EventError> {
     let time = parse_time_epoch(&wire.time_epoch)?;
     let identity = wire.identity.map(identity_from_wire).unwrap_or_default();
     let non_empty = |s: String| (!s.is_empty()).then_some(s);
@@ -44,12 +46,13 @@ fn context_from_wire(wire: VpcLatticeRequestV2Context) -> Result<RequestContext,
     })
 }
 
-fn identity_from_wire(wire: VpcLatticeRequestV2Identity) -> Identity {
+fn identity_from_wire(wire: RawIdentity) -> Identity {
     Identity {
         source_vpc_arn: wire.source_vpc_arn,
         auth_type: wire.identity_type.as_deref().map(AuthType::from_wire),
         principal: wire.principal,
         principal_org_id: wire.principal_org_id,
+        principal_org_path: wire.principal_org_path,
         session_name: wire.session_name,
         x509: X509Identity {
             issuer_ou: wire.x509_issuer_ou,
@@ -58,6 +61,7 @@ fn identity_from_wire(wire: VpcLatticeRequestV2Identity) -> Identity {
             san_uri: wire.x509_san_uri,
             subject_cn: wire.x509_subject_cn,
         },
+        tags: Vec::new(),
     }
 }
 
@@ -106,6 +110,8 @@ struct IdentityV2<'a> {
     #[serde(rename = "principalOrgID", skip_serializing_if = "Option::is_none")]
     principal_org_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    principal_org_path: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     session_name: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     x509_issuer_ou: Option<&'a str>,
@@ -135,7 +141,10 @@ pub(super) fn encode(request: &LatticeRequest) -> Vec<u8> {
         version: "2.0",
         path,
         method: request.method.as_str(),
-        headers: ListHeaders(request),
+        headers: ListHeaders {
+            request,
+            tags: identity.tags_header_if_tagged(),
+        },
         query_string_parameters: ListQuery(request),
         body: &body,
         is_base64_encoded,
@@ -148,6 +157,7 @@ pub(super) fn encode(request: &LatticeRequest) -> Vec<u8> {
                 auth_type: identity.auth_type().map(AuthType::as_str),
                 principal: identity.principal(),
                 principal_org_id: identity.principal_org_id(),
+                principal_org_path: identity.principal_org_path(),
                 session_name: identity.session_name(),
                 x509_issuer_ou: identity.x509.issuer_ou.as_deref(),
                 x509_san_dns: identity.x509.san_dns.as_deref(),
@@ -162,19 +172,30 @@ pub(super) fn encode(request: &LatticeRequest) -> Vec<u8> {
     serde_json::to_vec(&event).unwrap_or_default()
 }
 
-struct ListHeaders<'a>(&'a LatticeRequest);
+/// Headers as V2 carries them: every value listed, plus the principal tags of the context
+/// (which have no `requestContext` field) as `x-amzn-lattice-identity-tags`.
+struct ListHeaders<'a> {
+    request: &'a LatticeRequest,
+    tags: Option<String>,
+}
 
 impl Serialize for ListHeaders<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let headers = &self.0.headers;
-        let mut map = serializer.serialize_map(Some(headers.keys_len()))?;
+        let headers = &self.request.headers;
+        let mut map = serializer.serialize_map(None)?;
         for name in headers.keys() {
+            if self.tags.is_some() && name.as_str() == IDENTITY_TAGS_HEADER {
+                continue;
+            }
             let values: Vec<std::borrow::Cow<'_, str>> = headers
                 .get_all(name)
                 .iter()
                 .map(|v| String::from_utf8_lossy(v.as_bytes()))
                 .collect();
             map.serialize_entry(name.as_str(), &values)?;
+        }
+        if let Some(tags) = &self.tags {
+            map.serialize_entry(IDENTITY_TAGS_HEADER, &[tags])?;
         }
         map.end()
     }

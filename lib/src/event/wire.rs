@@ -6,11 +6,14 @@
 //! enum accepts any object (even `{}`) as V1, its V1 headers are split on
 //! commas (breaking values such as `Mozilla/5.0 (KHTML, like Gecko)`), and its
 //! V2 headers must be lists although real events sometimes carry plain
-//! strings. Its V2 request context *is* right, so that part is reused.
+//! strings. Its V2 request context is right but knows one spelling per identity
+//! key, while AWS documents others too (Powertools' schema: `principalOrgId`,
+//! `X509SubjectCn`, …), and it has no `principalOrgPath`; so the context is read
+//! here, into the same shape. The tests decode the sample events and our own
+//! output with `aws_lambda_events`' types as an independent reader.
 
 use std::fmt;
 
-use aws_lambda_events::vpc_lattice::VpcLatticeRequestV2Context;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
@@ -33,7 +36,45 @@ pub(crate) struct RawEvent {
     #[serde(rename = "is_base64_encoded")]
     pub base64_v1: Flag,
     #[serde(rename = "requestContext")]
-    pub request_context: Option<VpcLatticeRequestV2Context>,
+    pub request_context: Option<RawContext>,
+}
+
+/// `requestContext` of a V2 event: every ARN, the region and the time are required.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RawContext {
+    pub service_network_arn: String,
+    pub service_arn: String,
+    pub target_group_arn: String,
+    #[serde(default)]
+    pub identity: Option<RawIdentity>,
+    pub region: String,
+    pub time_epoch: String,
+}
+
+/// `requestContext.identity`, in every spelling AWS documents. Two spellings of one key in
+/// the same event are a "duplicate field" error, never a silent choice between them.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RawIdentity {
+    pub source_vpc_arn: Option<String>,
+    #[serde(rename = "type")]
+    pub identity_type: Option<String>,
+    pub principal: Option<String>,
+    #[serde(rename = "principalOrgID", alias = "principalOrgId")]
+    pub principal_org_id: Option<String>,
+    pub principal_org_path: Option<String>,
+    pub session_name: Option<String>,
+    #[serde(rename = "x509IssuerOu", alias = "X509IssuerOu")]
+    pub x509_issuer_ou: Option<String>,
+    #[serde(rename = "x509SanDns", alias = "X509SanDns")]
+    pub x509_san_dns: Option<String>,
+    #[serde(rename = "x509SanNameCn", alias = "X509SanNameCn")]
+    pub x509_san_name_cn: Option<String>,
+    #[serde(rename = "x509SanUri", alias = "X509SanUri")]
+    pub x509_san_uri: Option<String>,
+    #[serde(rename = "x509SubjectCn", alias = "X509SubjectCn")]
+    pub x509_subject_cn: Option<String>,
 }
 
 /// A JSON object read as ordered `(key, values)` pairs; a value may be a
