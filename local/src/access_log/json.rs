@@ -223,11 +223,11 @@ mod tests {
             auth_type: Some(AuthType::AwsIam),
             principal: Some("arn:aws:iam::000000000000:role/client".into()),
             principal_org_id: Some("o-abc".into()),
-            session_name: None,
             x509: X509Identity {
                 subject_cn: Some("device-7".into()),
                 ..X509Identity::default()
             },
+            ..Identity::default()
         });
         record.tls = Some(TlsFacts {
             server_name: Some("orders.lattice.localhost".into()),
