@@ -63,6 +63,10 @@ struct UpArgs {
     /// Most concurrent instances per function.
     #[arg(long, default_value_t = 4)]
     max_instances: usize,
+    /// Invocations one instance of function NAME runs at once, NAME=N (repeatable): sets
+    /// AWS_LAMBDA_MAX_CONCURRENCY=N, as Lambda Managed Instances do.
+    #[arg(long = "max-concurrency", value_name = "NAME=N")]
+    max_concurrency: Vec<String>,
     /// Source VPC ARN reported for callers whose credentials name none.
     #[arg(long)]
     source_vpc_arn: Option<String>,
@@ -103,6 +107,15 @@ fn up_options(args: UpArgs) -> Result<UpOptions, UpError> {
         .iter()
         .map(|u| key_value("--upstream", u))
         .collect::<Result<BTreeMap<_, _>, _>>()?;
+    let mut max_concurrency = BTreeMap::new();
+    for entry in &args.max_concurrency {
+        let (name, count) = key_value("--max-concurrency", entry)?;
+        let count = count.parse().map_err(|_| UpError::KeyValue {
+            option: "--max-concurrency",
+            value: entry.clone(),
+        })?;
+        max_concurrency.insert(name, count);
+    }
     let mut service_ports = BTreeMap::new();
     for entry in &args.service_ports {
         let (name, port) = key_value("--service-port", entry)?;
@@ -124,6 +137,7 @@ fn up_options(args: UpArgs) -> Result<UpOptions, UpError> {
         service_ports,
         invoke_port: args.invoke_port,
         max_instances: args.max_instances,
+        max_concurrency,
         source_vpc_arn: args.source_vpc_arn,
         no_build: args.no_build,
         access_log: match args.access_log {

@@ -176,6 +176,7 @@ fn up_options(template: &Path, credentials: Option<PathBuf>, bind: IpAddr) -> Up
         service_ports: BTreeMap::new(),
         invoke_port: 0,
         max_instances: 1,
+        max_concurrency: BTreeMap::new(),
         source_vpc_arn: None,
         no_build: true,
         access_log: Some(AccessLogFormat::Text),

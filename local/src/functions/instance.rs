@@ -3,7 +3,7 @@
 use std::process::ExitStatus;
 use std::sync::Arc;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::runtime_api::{
@@ -32,6 +32,9 @@ pub struct InstanceStats {
     pub invocations: u64,
     /// Whether it is handling an invocation now.
     pub busy: bool,
+    /// How many invocations it is handling now (more than one only with
+    /// `AWS_LAMBDA_MAX_CONCURRENCY`).
+    pub in_flight: usize,
 }
 
 /// How an instance ended when the pool shut down.
@@ -97,7 +100,7 @@ impl Launcher {
             spawned_at,
             init_duration: OnceLock::new(),
             invocations: AtomicU64::new(0),
-            busy: AtomicBool::new(false),
+            in_flight: AtomicUsize::new(0),
         })))
     }
 }
@@ -116,12 +119,24 @@ struct Inner {
     spawned_at: Instant,
     init_duration: OnceLock<Duration>,
     invocations: AtomicU64,
-    busy: AtomicBool,
+    /// Invocations handed to it and not yet over; changed only under the pool's placement
+    /// lock ([`super::placement::Placement`]).
+    in_flight: AtomicUsize,
 }
 
 impl Instance {
     pub(crate) fn id(&self) -> u64 {
         self.0.id
+    }
+
+    /// Counts one more invocation in flight; the new count.
+    pub(crate) fn enter(&self) -> usize {
+        self.0.in_flight.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Counts one invocation less in flight; the count before.
+    pub(crate) fn leave(&self) -> usize {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed)
     }
 
     /// Wait for init to finish: the first `/next`, an init error, an exit, or the timeout.
@@ -160,7 +175,6 @@ impl Instance {
     ) -> (Result<InvocationResult, InvokeError>, Option<CapturedLog>) {
         let inner = &self.0;
         inner.invocations.fetch_add(1, Ordering::Relaxed);
-        inner.busy.store(true, Ordering::Relaxed);
         let tap = capture.then(|| inner.taps.open());
         let started = Instant::now();
         let pending = inner.api.dispatch(invocation);
@@ -183,7 +197,6 @@ impl Instance {
                 Err(InvokeError::Timeout { timeout })
             }
         };
-        inner.busy.store(false, Ordering::Relaxed);
         let captured = match tap {
             None => None,
             Some(tap) => {
@@ -239,7 +252,8 @@ impl Instance {
             pid: inner.process.pid(),
             init_duration: inner.init_duration.get().copied(),
             invocations: inner.invocations.load(Ordering::Relaxed),
-            busy: inner.busy.load(Ordering::Relaxed),
+            busy: inner.in_flight.load(Ordering::Relaxed) > 0,
+            in_flight: inner.in_flight.load(Ordering::Relaxed),
         }
     }
 

@@ -27,6 +27,7 @@ mod instance;
 mod invocation_log;
 mod logs;
 mod outcome;
+mod placement;
 mod pool;
 mod process;
 

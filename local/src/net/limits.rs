@@ -41,3 +41,8 @@ pub const LOCAL_API_MAX_CONNECTIONS: usize = 64;
 /// `Event` invocations one function may have queued or running through the Invoke API; over
 /// it the caller gets Lambda's `429 TooManyRequestsException`.
 pub const MAX_QUEUED_EVENTS: usize = 100;
+
+/// Most invocations one function instance may run at once (`--max-concurrency`). Each takes a
+/// connection to the instance's Runtime API (a parked `/invocation/next`), which serves
+/// [`LOCAL_API_MAX_CONNECTIONS`]; half of them leaves room for responses and extensions.
+pub const MAX_FUNCTION_CONCURRENCY: usize = LOCAL_API_MAX_CONNECTIONS / 2;

@@ -51,6 +51,8 @@ pub struct UpOptions {
     pub invoke_port: u16,
     /// Most concurrent instances per function.
     pub max_instances: usize,
+    /// `--max-concurrency NAME=N`: invocations one instance of function NAME runs at once.
+    pub max_concurrency: BTreeMap<String, usize>,
     /// Source VPC ARN for callers whose credentials name none.
     pub source_vpc_arn: Option<String>,
     /// Skip `cargo build`.
@@ -141,6 +143,7 @@ pub async fn start(options: UpOptions) -> Result<Up, UpError> {
     let mut stack_options = StackOptions::new(data_plane);
     stack_options.upstreams = options.upstreams.clone();
     stack_options.max_instances = options.max_instances;
+    stack_options.max_concurrency = options.max_concurrency.clone();
     stack_options.function_principal = function_principal.clone();
     let stack = Stack::start(&topology, stack_options, |name| workspace.binary(name)).await?;
 
