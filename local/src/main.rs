@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Serve the template's Lattice services locally until Ctrl-C.
-    Up(UpArgs),
+    Up(Box<UpArgs>),
     /// Run the reference scenario end to end (both directions), then exit.
     Demo(DemoArgs),
 }
@@ -159,7 +159,7 @@ async fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Up(args) => match up_options(args) {
+        Command::Up(args) => match up_options(*args) {
             Ok(options) => up::run(options).await.map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         },
