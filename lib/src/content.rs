@@ -4,15 +4,7 @@
 /// `application/xml`, `application/javascript`, and any `+json` / `+xml`
 /// suffix type. Parameters (`; charset=…`) and case are ignored. `None` (no
 /// content type) is not textual here; callers decide what a missing type means.
-///
-/// ```
-/// use lattice_lambda::content::is_textual;
-/// assert!(is_textual(Some("application/problem+json; charset=utf-8")));
-/// assert!(is_textual(Some("Text/HTML")));
-/// assert!(!is_textual(Some("image/png")));
-/// assert!(!is_textual(None));
-/// ```
-pub fn is_textual(content_type: Option<&str>) -> bool {
+pub(crate) fn is_textual(content_type: Option<&str>) -> bool {
     let Some(content_type) = content_type else {
         return false;
     };
@@ -29,4 +21,18 @@ pub fn is_textual(content_type: Option<&str>) -> bool {
         )
         || essence.ends_with("+json")
         || essence.ends_with("+xml")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_textual;
+
+    #[test]
+    fn textual_types_ignore_case_parameters_and_suffixes() {
+        assert!(is_textual(Some("application/problem+json; charset=utf-8")));
+        assert!(is_textual(Some("Text/HTML")));
+        assert!(is_textual(Some("application/atom+xml")));
+        assert!(!is_textual(Some("image/png")));
+        assert!(!is_textual(None));
+    }
 }

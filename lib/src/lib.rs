@@ -1,18 +1,22 @@
 #![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 
+#[cfg(feature = "runtime")]
+pub mod access;
+#[cfg(feature = "axum")]
+pub mod axum;
 mod body;
-pub mod content;
+mod content;
 mod event;
 mod identity;
-#[cfg(feature = "runtime")]
-mod init_error;
 mod query;
 mod request;
 pub mod response;
 #[cfg(feature = "runtime")]
 mod runtime;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 #[cfg(feature = "client")]
@@ -29,11 +33,14 @@ pub use request::RequestExt;
 pub use response::{LatticeResponse, ResponseError};
 
 #[cfg(feature = "runtime")]
-pub use init_error::{InitErrorReportFailed, report_init_error};
-#[cfg(feature = "runtime")]
 pub use lambda_runtime;
 #[cfg(feature = "runtime")]
-pub use runtime::{LatticeService, init_tracing, run};
+pub use runtime::{
+    InitErrorReportFailed, LatticeFuture, LatticeService, init_tracing, log_filter,
+    report_init_error, run, runtime,
+};
+#[cfg(feature = "concurrency-tokio")]
+pub use runtime::{run_concurrent, runtime_concurrent};
 #[cfg(feature = "runtime")]
 pub use tower::service_fn;
 

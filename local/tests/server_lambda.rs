@@ -229,14 +229,15 @@ async fn a_response_that_is_not_a_lattice_response_gives_502() {
 #[tokio::test]
 async fn an_event_over_the_lambda_limit_is_refused_with_413_naming_the_limit() {
     let running = start().await;
+    let upload = |body: Vec<u8>| {
+        http::Request::post(format!("http://{}/upload", running.addr))
+            .header("host", "api")
+            .header("content-type", "application/octet-stream")
+            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+            .unwrap()
+    };
     // 5 MB of binary: under the 6 MB body limit, but base64 in the event makes it 6.7 MB.
-    let body = vec![0xffu8; 5_000_000];
-    let request = http::Request::post(format!("http://{}/upload", running.addr))
-        .header("host", "api")
-        .header("content-type", "application/octet-stream")
-        .body(http_body_util::Full::new(bytes::Bytes::from(body)))
-        .unwrap();
-    let reply = send(request).await;
+    let reply = send(upload(vec![0xff; 5_000_000])).await;
     assert_eq!(
         reply.status,
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -247,15 +248,7 @@ async fn an_event_over_the_lambda_limit_is_refused_with_413_naming_the_limit() {
     assert!(text.contains("6291456-byte Lambda invoke limit"), "{text}");
     assert!(text.contains("base64"), "{text}");
     // A body over the limit itself is refused before any event is built.
-    let request = http::Request::post(format!("http://{}/upload", running.addr))
-        .header("host", "api")
-        .body(http_body_util::Full::new(bytes::Bytes::from(vec![
-            b'x';
-            6 * 1024 * 1024
-                + 1
-        ])))
-        .unwrap();
-    let reply = send(request).await;
+    let reply = send(upload(vec![b'x'; 6 * 1024 * 1024 + 1])).await;
     assert_eq!(
         reply.status,
         StatusCode::PAYLOAD_TOO_LARGE,

@@ -11,8 +11,9 @@
 //! `target/bench-baseline/`; see [`build_standalone_baseline`]). Set `PROVIDER_BIN` /
 //! `BASELINE_BIN` to measure prebuilt binaries instead.
 //! Then, with lattice_local's `FunctionPool` (one instance per function), for the provider,
-//! the provider with `AWS_LAMBDA_LOG_LEVEL=WARN` (no per-request log line, to show what the
-//! line costs) and the baseline:
+//! the provider with its request line filtered out (`RUST_LOG`, to show what the line costs),
+//! the provider with `AWS_LAMBDA_LOG_LEVEL=WARN` (no line and no per-invocation span) and the
+//! baseline:
 //!
 //! - init: `COLD_STARTS` fresh processes of each, spawn -> first `/invocation/next`;
 //! - latency: `INVOCATIONS` invokes of `events/v2-get.json` each (after `WARMUP`), in
@@ -39,6 +40,10 @@ const BLOCK: usize = 20;
 const COLD_STARTS: usize = 20;
 
 const GOAL_P50_RATIO: f64 = 1.2;
+/// The request line may cost at most this at p50 (provider minus provider without it).
+const GOAL_LINE_COST: Duration = Duration::from_micros(3);
+/// `RUST_LOG` that keeps `INFO` but filters out the library's request line (its target).
+const REQUEST_LINE_OFF: &str = "info,lattice_lambda::runtime::request_log=warn";
 const GOAL_INIT: Duration = Duration::from_millis(5);
 const GOAL_RSS_KIB: u64 = 6 * 1024;
 const GOAL_SIZE_BYTES: u64 = 3 * 1024 * 1024;
@@ -142,9 +147,12 @@ opt-level = 3
     std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock"))?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     eprintln!("building: the baseline alone, in {}", dir.display());
+    // An explicit target directory: a `CARGO_TARGET_DIR` in the environment would
+    // otherwise send the build elsewhere (and into the workspace's feature-unified tree).
     let status = Command::new(cargo)
         .current_dir(&dir)
-        .args(["build", "--release", "--quiet"])
+        .args(["build", "--release", "--quiet", "--target-dir"])
+        .arg(dir.join("target"))
         .status()?;
     if !status.success() {
         return Err(format!(
@@ -374,6 +382,15 @@ fn report(subjects: &mut [Subject]) {
         &size_goal,
     );
     println!();
+    let line_cost = latency(0.5)(provider) - latency(0.5)(&subjects[1]);
+    println!(
+        "request line, p50 cost (provider - {}): {} (goal <= {} µs: {})",
+        subjects[1].label,
+        Unit::Micros.format(line_cost),
+        GOAL_LINE_COST.as_micros(),
+        verdict(line_cost <= GOAL_LINE_COST.as_secs_f64())
+    );
+    println!();
     for subject in subjects {
         println!("- {}: {}", subject.label, subject.binary.display());
     }
@@ -443,10 +460,17 @@ fn main() -> BenchResult<()> {
     let event = Bytes::from(
         std::fs::read(&event_path).map_err(|e| format!("{}: {e}", event_path.display()))?,
     );
-    // The provider twice: as deployed, and with its per-request log line filtered out
-    // (level WARN), which shows what that line costs. The baseline logs nothing per request.
+    // The provider three times: as deployed; with only its per-request log line filtered
+    // out (which shows what that line costs); and at level WARN, which also drops
+    // `lambda_runtime`'s per-invocation span. The baseline logs nothing per request.
     let mut subjects = [
         subject("provider", "provider", provider.clone(), &[])?,
+        subject(
+            "provider-no-line",
+            "provider, request line filtered out",
+            provider.clone(),
+            &[("RUST_LOG", REQUEST_LINE_OFF)],
+        )?,
         subject(
             "provider-quiet",
             "provider, log level WARN",

@@ -57,6 +57,23 @@ impl Invocation {
         }
     }
 
+    /// The response decoded as Lattice decodes a Lambda target's answer (base64 bodies
+    /// decoded, header spellings merged).
+    ///
+    /// # Panics
+    /// With the full outcome, if it is not a Lattice response.
+    pub fn expect_lattice_response(self) -> http::Response<lattice_lambda::Body> {
+        let payload = self.expect_response_bytes();
+        lattice_lambda::LatticeResponse::from_slice(&payload)
+            .and_then(lattice_lambda::LatticeResponse::into_http)
+            .unwrap_or_else(|e| {
+                panic!(
+                    "not a Lattice response ({e}): {}",
+                    String::from_utf8_lossy(&payload)
+                )
+            })
+    }
+
     /// `(errorType, errorMessage)` of a function error.
     ///
     /// # Panics

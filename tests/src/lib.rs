@@ -1,5 +1,6 @@
 //! Cross-crate test support: build workspace binaries and run real function binaries
-//! under lattice_local's Runtime API.
+//! under lattice_local's Runtime API, one invocation at a time per instance
+//! ([`FunctionUnderTest`]) or several at once in one process ([`SharedInstance`]).
 //!
 //! ```no_run
 //! use lattice_tests::{FunctionUnderTest, test_function};
@@ -15,6 +16,8 @@
 
 mod binaries;
 mod function;
+mod shared_instance;
 
 pub use binaries::{test_function, workspace_binary};
 pub use function::{DEFAULT_TIMEOUT, FunctionUnderTest, Invocation, StartError};
+pub use shared_instance::SharedInstance;

@@ -129,7 +129,6 @@ async fn a_panicking_handler_is_a_generic_500_logged_with_the_request_id() {
 /// (`&str`, `String`) matches: every panic is logged as "non-string panic payload". The fix is
 /// `&*panic` at its two call sites (runtime.rs belongs to another branch of this work).
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "lib/src/runtime.rs loses the panic message (downcasts the Box, not its payload)"]
 async fn a_panic_message_is_logged() {
     let (_, logs) = invoke("/panics", "req-panic-0006").await;
     let line = line_with(&logs, "handler panicked");

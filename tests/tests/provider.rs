@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use lattice_lambda::testing::EventBuilder;
-use lattice_lambda::{Body, LatticeRequest, LatticeResponse};
+use lattice_lambda::{Body, LatticeRequest};
 use lattice_local::functions::InvokeError;
 use lattice_tests::{FunctionUnderTest, Invocation, workspace_binary};
 use serde_json::{Value, json};
@@ -57,21 +57,12 @@ fn sample_events() -> Vec<(String, Vec<u8>)> {
 
 /// One sample event as JSON, to adjust before sending.
 fn sample(name: &str) -> Value {
-    let bytes = std::fs::read(events_dir().join(name)).expect("sample event exists");
-    serde_json::from_slice(&bytes).expect("sample event is JSON")
+    serde_json::from_slice(&sample_bytes(name)).expect("sample event is JSON")
 }
 
-/// The answer decoded as Lattice decodes it (base64 bodies decoded, headers merged).
-fn http_response(invocation: Invocation) -> http::Response<Body> {
-    let payload = invocation.expect_response_bytes();
-    LatticeResponse::from_slice(&payload)
-        .and_then(LatticeResponse::into_http)
-        .unwrap_or_else(|e| {
-            panic!(
-                "not a Lattice response ({e}): {}",
-                String::from_utf8_lossy(&payload)
-            )
-        })
+/// One sample event as it is on disk.
+fn sample_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(events_dir().join(name)).expect("sample event exists")
 }
 
 fn json_body(response: &http::Response<Body>) -> Value {
@@ -92,12 +83,15 @@ fn header<'a>(response: &'a http::Response<Body>, name: &str) -> &'a str {
 }
 
 async fn invoke_http(function: &FunctionUnderTest, event: &Value) -> http::Response<Body> {
-    http_response(function.invoke_json(event).await)
+    function.invoke_json(event).await.expect_lattice_response()
 }
 
 /// The provider's answer to `GET /` must be intact (after bad input, for example).
 async fn assert_still_greets(function: &FunctionUnderTest) {
-    let response = http_response(function.invoke_json(&sample("v2-get.json")).await);
+    let response = function
+        .invoke_json(&sample("v2-get.json"))
+        .await
+        .expect_lattice_response();
     assert_eq!(response.status(), 200);
     assert_eq!(response.body().as_str(), Some(GREETING));
 }
@@ -114,7 +108,7 @@ async fn every_sample_event_gets_its_routes_answer() {
             other => panic!("{name}: expected a response, got {other:?}"),
         };
         assert_eq!(raw["statusDescription"], "200 OK", "{name}: {raw}");
-        let response = http_response(invocation);
+        let response = invocation.expect_lattice_response();
         assert_eq!(response.status(), 200, "{name}");
         match request.path.as_str() {
             "/" => {
@@ -175,7 +169,7 @@ async fn greeting_can_be_overridden() {
 async fn health_is_json_ok() {
     let function = start(&[]).await;
     let event = EventBuilder::get("/health").build_v2();
-    let response = http_response(function.invoke(&event).await);
+    let response = function.invoke(&event).await.expect_lattice_response();
     assert_eq!(response.status(), 200);
     assert_eq!(header(&response, "content-type"), "application/json");
     assert_eq!(json_body(&response), json!({"status": "ok"}));
@@ -315,16 +309,18 @@ async fn echo_body_returns_the_png_byte_for_byte() {
 #[tokio::test]
 async fn unknown_paths_are_404_and_wrong_methods_405() {
     let function = start(&[]).await;
-    let response = http_response(
-        function
-            .invoke(&EventBuilder::get("/nope").build_v2())
-            .await,
-    );
+    let response = function
+        .invoke(&EventBuilder::get("/nope").build_v2())
+        .await
+        .expect_lattice_response();
     assert_eq!(response.status(), 404);
     assert_eq!(json_body(&response), json!({"message": "Not Found"}));
 
     for path in ["/", "/health", "/whoami"] {
-        let response = http_response(function.invoke(&EventBuilder::post(path).build_v2()).await);
+        let response = function
+            .invoke(&EventBuilder::post(path).build_v2())
+            .await
+            .expect_lattice_response();
         assert_eq!(response.status(), 405, "{path}");
         assert_eq!(header(&response, "allow"), "GET, HEAD", "{path}");
         assert_eq!(
@@ -334,13 +330,13 @@ async fn unknown_paths_are_404_and_wrong_methods_405() {
     }
     // HEAD is GET without the body.
     let head = EventBuilder::new(http::Method::HEAD, "/").build_v2();
-    let response = http_response(function.invoke(&head).await);
+    let response = function.invoke(&head).await.expect_lattice_response();
     assert_eq!(response.status(), 200);
     assert!(header(&response, "content-type").starts_with("text/plain"));
     assert!(response.body().is_empty());
     // /echo takes any method.
     let delete = EventBuilder::new(http::Method::DELETE, "/echo").build_v1();
-    let response = http_response(function.invoke(&delete).await);
+    let response = function.invoke(&delete).await.expect_lattice_response();
     assert_eq!(response.status(), 200);
     assert_eq!(json_body(&response)["method"], "DELETE");
 }
@@ -357,29 +353,44 @@ async fn allowed_principals_exact_and_prefix() {
     assert_eq!(allowed.status(), 200);
     let other_principal = invoke_http(&function, &sample("v2-roles-anywhere.json")).await;
     assert_eq!(other_principal.status(), 403);
-    assert_eq!(json_body(&other_principal), json!({"message": "Forbidden"}));
+    assert_eq!(
+        json_body(&other_principal),
+        json!({
+            "message": "Forbidden",
+            "reason": "the caller's principal is not in the allow-list",
+            "code": "principal_not_allowed",
+        })
+    );
+    // The issue's trap: a role whose name only starts with the allowed role's name.
+    let lookalike = EventBuilder::get("/")
+        .iam_principal("arn:aws:sts::123456789012:assumed-role/eks-app-role-admin/s")
+        .build_v2();
+    assert_eq!(
+        function
+            .invoke(&lookalike)
+            .await
+            .expect_lattice_response()
+            .status(),
+        403
+    );
     let anonymous = invoke_http(&function, &sample("v2-get.json")).await;
     assert_eq!(anonymous.status(), 403);
-    let unknown_path = http_response(
-        function
-            .invoke(&EventBuilder::get("/nope").build_v2())
-            .await,
-    );
+    assert_eq!(json_body(&anonymous)["code"], "no_principal");
+    let unknown_path = function
+        .invoke(&EventBuilder::get("/nope").build_v2())
+        .await
+        .expect_lattice_response();
     assert_eq!(unknown_path.status(), 403, "denied before routing");
-    let health = http_response(
-        function
-            .invoke(&EventBuilder::get("/health").build_v2())
-            .await,
-    );
+    let health = function
+        .invoke(&EventBuilder::get("/health").build_v2())
+        .await
+        .expect_lattice_response();
     assert_eq!(health.status(), 200, "/health stays open");
     let v1_allowed = invoke_http(&function, &sample("v1-post-iam.json")).await;
     assert_eq!(v1_allowed.status(), 200, "V1 identity header counts too");
     let logs = function.logs();
     assert!(logs.contains("access denied"), "{logs}");
-    assert!(
-        logs.contains("principal not in ALLOWED_PRINCIPALS"),
-        "{logs}"
-    );
+    assert!(logs.contains("reason=\"principal_not_allowed\""), "{logs}");
     drop(function);
 
     // Exact: only that role; a longer ARN with the same start is not it.
@@ -399,7 +410,14 @@ async fn allowed_principals_exact_and_prefix() {
     let longer = EventBuilder::get("/")
         .iam_principal(&format!("{ROLES_ANYWHERE_ROLE}2"))
         .build_v2();
-    assert_eq!(http_response(function.invoke(&longer).await).status(), 403);
+    assert_eq!(
+        function
+            .invoke(&longer)
+            .await
+            .expect_lattice_response()
+            .status(),
+        403
+    );
 }
 
 #[tokio::test]
@@ -415,7 +433,11 @@ async fn allowed_source_vpcs_exact_and_prefix() {
         .source_vpc("arn:aws:ec2:us-west-2:123456789012:vpc/vpc-0aaaaaaaaaaaaaaaa")
         .build_v2();
     assert_eq!(
-        http_response(function.invoke(&other_vpc).await).status(),
+        function
+            .invoke(&other_vpc)
+            .await
+            .expect_lattice_response()
+            .status(),
         403
     );
     drop(function);
@@ -425,7 +447,7 @@ async fn allowed_source_vpcs_exact_and_prefix() {
             "ALLOWED_SOURCE_VPCS",
             "arn:aws:ec2:us-west-2:123456789012:vpc/*",
         ),
-        ("ALLOWED_PRINCIPALS", "*"),
+        ("ALLOWED_PRINCIPALS", "arn:aws:iam::123456789012:*"),
     ])
     .await;
     let same_account = EventBuilder::get("/")
@@ -433,7 +455,11 @@ async fn allowed_source_vpcs_exact_and_prefix() {
         .source_vpc("arn:aws:ec2:us-west-2:123456789012:vpc/vpc-0aaaaaaaaaaaaaaaa")
         .build_v2();
     assert_eq!(
-        http_response(function.invoke(&same_account).await).status(),
+        function
+            .invoke(&same_account)
+            .await
+            .expect_lattice_response()
+            .status(),
         200
     );
     let other_region = EventBuilder::get("/")
@@ -441,10 +467,14 @@ async fn allowed_source_vpcs_exact_and_prefix() {
         .source_vpc("arn:aws:ec2:eu-west-1:123456789012:vpc/vpc-0aaaaaaaaaaaaaaaa")
         .build_v2();
     assert_eq!(
-        http_response(function.invoke(&other_region).await).status(),
+        function
+            .invoke(&other_region)
+            .await
+            .expect_lattice_response()
+            .status(),
         403
     );
-    // `*` matches any principal, but there must be one.
+    // The account prefix matches any IAM principal of the account, but there must be one.
     assert_eq!(
         invoke_http(&function, &sample("v2-get.json"))
             .await
@@ -452,40 +482,58 @@ async fn allowed_source_vpcs_exact_and_prefix() {
         403
     );
     let logs = function.logs();
-    assert!(
-        logs.contains("source VPC not in ALLOWED_SOURCE_VPCS"),
-        "{logs}"
-    );
+    assert!(logs.contains("reason=\"source_vpc_not_allowed\""), "{logs}");
+}
+
+/// Patterns that would allow more than written are refused before the function serves.
+#[tokio::test]
+async fn over_broad_allow_list_patterns_fail_init() {
+    for (value, expected) in [
+        ("*", "entry 1 is a bare `*`"),
+        ("arn:aws:iam::1234*", "ends in `*` right after '4'"),
+        (
+            "arn:aws:iam::123456789012:role/app,arn:aws:sts::123456789012:assumed-role/eks-app*",
+            "entry 2",
+        ),
+        ("arn:aws:iam::*", "before the account id"),
+    ] {
+        let (message, _) = config_failure(&[("ALLOWED_PRINCIPALS", value)]).await;
+        assert!(
+            message.starts_with("ALLOWED_PRINCIPALS is malformed: ") && message.contains(expected),
+            "{value}: {message}"
+        );
+    }
 }
 
 #[tokio::test]
 async fn malformed_allow_list_fails_init_with_a_named_error() {
-    let config = FunctionUnderTest::config(
-        &provider_binary(),
-        &[(
-            "ALLOWED_SOURCE_VPCS",
-            "arn:aws:ec2:us-west-2:123456789012:vpc/*,,x",
-        )],
+    let (message, logs) = config_failure(&[(
+        "ALLOWED_SOURCE_VPCS",
+        "arn:aws:ec2:us-west-2:123456789012:vpc/*,,x",
+    )])
+    .await;
+    assert_eq!(
+        message,
+        "ALLOWED_SOURCE_VPCS is malformed: entry 2 is empty"
     );
+    assert!(logs.contains("invalid configuration"), "{logs}");
+    assert!(!logs.contains("panicked"), "{logs}");
+}
+
+/// Starts the provider with `env`, which must fail its init as `InvalidConfiguration`;
+/// returns the error message and the function's output.
+async fn config_failure(env: &[(&str, &str)]) -> (String, String) {
+    let config = FunctionUnderTest::config(&provider_binary(), env);
     let failure = FunctionUnderTest::try_start_with(config)
         .await
-        .expect_err("a malformed allow-list must not start");
-    match &failure.error {
+        .expect_err("a refused configuration must not start");
+    match failure.error {
         InvokeError::Init(error) => {
-            assert_eq!(error.error_type, "InvalidConfiguration");
-            assert_eq!(
-                error.error_message,
-                "ALLOWED_SOURCE_VPCS is malformed: entry 2 is empty"
-            );
+            assert_eq!(error.error_type, "InvalidConfiguration", "{env:?}");
+            (error.error_message, failure.logs)
         }
-        other => panic!("expected an init error, got {other}"),
+        other => panic!("{env:?}: expected an init error, got {other}"),
     }
-    assert!(
-        failure.logs.contains("invalid configuration"),
-        "{}",
-        failure.logs
-    );
-    assert!(!failure.logs.contains("panicked"), "{}", failure.logs);
 }
 
 #[tokio::test]
@@ -638,4 +686,43 @@ async fn json_logs_when_asked() {
             .any(|line| line["fields"]["message"] == "provider configured"),
         "{logs}"
     );
+}
+
+/// `cargo lambda watch` and Lambda Managed Instances set `AWS_LAMBDA_MAX_CONCURRENCY`: the
+/// provider serves with `run_concurrent`, so it takes invocations from several workers at
+/// once instead of warning that the setting is ignored.
+#[tokio::test]
+async fn max_concurrency_is_honoured_not_ignored() {
+    use std::sync::Arc;
+
+    let instance = Arc::new(
+        lattice_tests::SharedInstance::start(
+            &provider_binary(),
+            &[("AWS_LAMBDA_MAX_CONCURRENCY", "8")],
+        )
+        .await,
+    );
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let instance = Arc::clone(&instance);
+            let event = if i % 2 == 0 {
+                sample_bytes("v2-get.json")
+            } else {
+                sample_bytes("v1-get.json")
+            };
+            tokio::spawn(async move {
+                instance
+                    .invoke(&event, std::time::Duration::from_secs(60))
+                    .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        let response = task.await.expect("invoke task").expect_lattice_response();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.body().as_str(), Some(GREETING));
+    }
+    let logs = instance.logs();
+    assert!(!logs.contains("running sequentially"), "{logs}");
+    assert_eq!(logs.matches(" request ").count(), 16, "{logs}");
 }

@@ -3,12 +3,12 @@
 //! | variable | meaning |
 //! |---|---|
 //! | `GREETING` | body of `GET /` (default [`DEFAULT_GREETING`]); unset or empty keeps the default |
-//! | `ALLOWED_PRINCIPALS` | optional allow-list of caller principal ARNs (see [`crate::access`]) |
-//! | `ALLOWED_SOURCE_VPCS` | optional allow-list of source VPC ARNs |
+//! | `ALLOWED_PRINCIPALS` | optional allow-list of caller principal ARNs (see [`AllowList`] for the rules); unset or blank = no list |
+//! | `ALLOWED_SOURCE_VPCS` | optional allow-list of source VPC ARNs; unset or blank = no list |
 
 use std::ffi::OsString;
 
-use crate::access::{AccessPolicy, AllowList, AllowListError};
+use lattice_lambda::access::{AccessPolicy, AllowList, AllowListError};
 
 /// What `GET /` says unless `GREETING` is set.
 pub const DEFAULT_GREETING: &str = "Hello Foo Lambda!!";
@@ -73,23 +73,27 @@ impl Config {
                 })
                 .transpose()
         };
+        // Blank means unset: that is how templates pass an optional parameter left empty.
         let allow_list = |name: &'static str| -> Result<Option<AllowList>, ConfigError> {
-            match read(name)? {
-                Some(raw) => AllowList::parse(&raw)
-                    .map_err(|problem| ConfigError::AllowList { name, problem }),
-                None => Ok(None),
-            }
+            read(name)?
+                .filter(|raw| !raw.trim().is_empty())
+                .map(|raw| {
+                    AllowList::parse(&raw)
+                        .map_err(|problem| ConfigError::AllowList { name, problem })
+                })
+                .transpose()
         };
         let greeting = read("GREETING")?
             .filter(|greeting| !greeting.is_empty())
             .unwrap_or_else(|| DEFAULT_GREETING.to_owned());
-        Ok(Config {
-            greeting,
-            access: AccessPolicy {
-                principals: allow_list("ALLOWED_PRINCIPALS")?,
-                source_vpcs: allow_list("ALLOWED_SOURCE_VPCS")?,
-            },
-        })
+        let mut access = AccessPolicy::default();
+        if let Some(list) = allow_list("ALLOWED_PRINCIPALS")? {
+            access = access.with_principals(list);
+        }
+        if let Some(list) = allow_list("ALLOWED_SOURCE_VPCS")? {
+            access = access.with_source_vpcs(list);
+        }
+        Ok(Config { greeting, access })
     }
 }
 
@@ -97,8 +101,9 @@ impl Config {
 mod tests {
     use std::os::unix::ffi::OsStringExt as _;
 
+    use lattice_lambda::access::Pattern;
+
     use super::*;
-    use crate::access::Pattern;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         Config::from_lookup(|name| {
@@ -111,7 +116,10 @@ mod tests {
     #[test]
     fn nothing_set_gives_the_defaults() {
         assert_eq!(config(&[]), Ok(Config::default()));
-        assert_eq!(config(&[("GREETING", "")]), Ok(Config::default()));
+        assert_eq!(
+            config(&[("GREETING", ""), ("ALLOWED_PRINCIPALS", " ")]),
+            Ok(Config::default())
+        );
     }
 
     #[test]
@@ -123,12 +131,12 @@ mod tests {
         ])
         .expect("valid config");
         assert_eq!(read.greeting, "Hi there");
-        let principals = read.access.principals.expect("principals set");
+        let principals = read.access.principals().expect("principals set");
         assert_eq!(
             principals.patterns(),
             [Pattern::Exact("arn:aws:iam::1:role/a".into())]
         );
-        let vpcs = read.access.source_vpcs.expect("vpcs set");
+        let vpcs = read.access.source_vpcs().expect("vpcs set");
         assert_eq!(
             vpcs.patterns(),
             [Pattern::Prefix("arn:aws:ec2:us-west-2:1:vpc/".into())]
@@ -141,6 +149,13 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "ALLOWED_SOURCE_VPCS is malformed: entry 2 is empty"
+        );
+        let error = config(&[("ALLOWED_PRINCIPALS", "*")]).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("ALLOWED_PRINCIPALS is malformed: entry 1 is a bare `*`"),
+            "{error}"
         );
     }
 

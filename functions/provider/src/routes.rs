@@ -1,13 +1,17 @@
 //! Which handler serves a request: a small match on the path, then the method.
 //!
 //! Unknown paths get `404`, known paths with a method they do not serve get `405` with an
-//! `allow` header. When allow-lists are configured, a caller that fails them gets `403` on
-//! every path but `/health` (before routing, so a denied caller learns nothing about which
-//! paths exist).
+//! `allow` header. The allow-lists are not checked here: `main.rs` puts the library's
+//! `AccessLayer` in front of these routes, so a denied caller gets `403` before routing
+//! and learns nothing about which paths exist.
+
+use std::convert::Infallible;
+use std::future::Ready;
+use std::task::{Context, Poll};
 
 use http::header::ALLOW;
 use http::{HeaderValue, Method, StatusCode};
-use lattice_lambda::{Body, RequestExt, response};
+use lattice_lambda::{Body, response};
 use serde_json::json;
 
 use crate::config::Config;
@@ -33,7 +37,7 @@ impl Route {
     pub fn for_path(path: &str) -> Option<Self> {
         match path {
             "/" => Some(Route::Hello),
-            "/health" => Some(Route::Health),
+            HEALTH_PATH => Some(Route::Health),
             "/whoami" => Some(Route::WhoAmI),
             "/echo" => Some(Route::Echo),
             "/echo/body" => Some(Route::EchoBody),
@@ -49,17 +53,30 @@ impl Route {
     fn serves(self, method: &Method) -> bool {
         !self.is_read_only() || method == Method::GET || method == Method::HEAD
     }
-
-    /// Whether the route skips the allow-lists (health checks must work for everyone).
-    fn is_open(self) -> bool {
-        self == Route::Health
-    }
 }
+
+/// The health check's path, which the allow-lists leave open: health checks must work for
+/// everyone.
+pub const HEALTH_PATH: &str = "/health";
 
 /// The function's HTTP service: configuration plus routing.
 #[derive(Debug, Clone)]
 pub struct Provider {
     config: Config,
+}
+
+impl tower::Service<http::Request<Body>> for Provider {
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = Ready<Result<http::Response<Body>, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        std::future::ready(Ok(self.handle(request)))
+    }
 }
 
 impl Provider {
@@ -70,22 +87,7 @@ impl Provider {
 
     /// Answers one request. Never fails: every outcome is an HTTP response.
     pub fn handle(&self, request: http::Request<Body>) -> http::Response<Body> {
-        let route = Route::for_path(request.uri().path());
-        if !route.is_some_and(Route::is_open)
-            && let Err(denial) = self.config.access.check(request.caller_identity())
-        {
-            let identity = request.caller_identity();
-            tracing::warn!(
-                request_id = request.lambda_context().map(|c| c.request_id.as_str()),
-                path = request.uri().path(),
-                reason = %denial,
-                principal = identity.and_then(|id| id.principal()),
-                source_vpc = identity.and_then(|id| id.source_vpc_arn()),
-                "access denied"
-            );
-            return error_response(StatusCode::FORBIDDEN);
-        }
-        let Some(route) = route else {
+        let Some(route) = Route::for_path(request.uri().path()) else {
             return error_response(StatusCode::NOT_FOUND);
         };
         if !route.serves(request.method()) {
@@ -127,20 +129,9 @@ mod tests {
     use lattice_lambda::testing::EventBuilder;
 
     use super::*;
-    use crate::access::{AccessPolicy, AllowList};
 
     fn provider() -> Provider {
         Provider::new(Config::default())
-    }
-
-    fn restricted(principals: &str) -> Provider {
-        Provider::new(Config {
-            access: AccessPolicy {
-                principals: AllowList::parse(principals).expect("valid list"),
-                source_vpcs: None,
-            },
-            ..Config::default()
-        })
     }
 
     #[test]
@@ -177,20 +168,5 @@ mod tests {
     fn echo_takes_any_method() {
         let request = EventBuilder::new(Method::DELETE, "/echo").build_http();
         assert_eq!(provider().handle(request).status(), StatusCode::OK);
-    }
-
-    #[test]
-    fn denied_callers_get_403_everywhere_but_health() {
-        let provider = restricted("arn:aws:iam::123456789012:role/allowed");
-        for path in ["/", "/whoami", "/echo", "/does-not-exist"] {
-            let response = provider.handle(EventBuilder::get(path).build_http());
-            assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
-        }
-        let health = provider.handle(EventBuilder::get("/health").build_http());
-        assert_eq!(health.status(), StatusCode::OK);
-        let allowed = EventBuilder::get("/")
-            .iam_principal("arn:aws:iam::123456789012:role/allowed")
-            .build_http();
-        assert_eq!(provider.handle(allowed).status(), StatusCode::OK);
     }
 }

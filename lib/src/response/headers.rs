@@ -12,21 +12,7 @@ use http::header::SET_COOKIE;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 /// Flattens headers to one `(name, value)` pair per JSON key.
-///
-/// ```
-/// let mut headers = http::HeaderMap::new();
-/// headers.append("set-cookie", "a=1".parse().unwrap());
-/// headers.append("set-cookie", "b=2; Expires=Wed, 21 Oct 2026 07:28:00 GMT".parse().unwrap());
-/// headers.append("vary", "accept".parse().unwrap());
-/// headers.append("vary", "origin".parse().unwrap());
-/// let flat = lattice_lambda::response::headers::flatten(&headers);
-/// assert_eq!(flat, [
-///     ("set-cookie".to_string(), "a=1".to_string()),
-///     ("Set-cookie".to_string(), "b=2; Expires=Wed, 21 Oct 2026 07:28:00 GMT".to_string()),
-///     ("vary".to_string(), "accept, origin".to_string()),
-/// ]);
-/// ```
-pub fn flatten(headers: &HeaderMap) -> Vec<(String, String)> {
+pub(crate) fn flatten(headers: &HeaderMap) -> Vec<(String, String)> {
     let mut flat = Vec::with_capacity(headers.keys_len());
     for name in headers.keys() {
         let mut values = headers
@@ -70,15 +56,7 @@ fn case_variant(name: &str, index: usize) -> String {
 
 /// Reads JSON header pairs back into a [`HeaderMap`]; spellings of one name
 /// become several values. Returns the offending name on error.
-///
-/// ```
-/// let headers = lattice_lambda::response::headers::unflatten(vec![
-///     ("Set-Cookie".into(), "a=1".into()),
-///     ("set-cookie".into(), "b=2".into()),
-/// ]).unwrap();
-/// assert_eq!(headers.get_all("set-cookie").iter().count(), 2);
-/// ```
-pub fn unflatten(pairs: Vec<(String, String)>) -> Result<HeaderMap, String> {
+pub(crate) fn unflatten(pairs: Vec<(String, String)>) -> Result<HeaderMap, String> {
     let mut headers = HeaderMap::with_capacity(pairs.len());
     for (name, value) in pairs {
         let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| name.clone())?;

@@ -3,7 +3,7 @@
 //! The response a Lambda target returns to Lattice is
 //! `{statusCode, statusDescription, headers, isBase64Encoded, body}` with one
 //! string per header name. Encoding keeps every header value (see
-//! [`headers`] for `set-cookie`), writes the reason phrase as
+//! [`LatticeResponse::from_http`] for `set-cookie`), writes the reason phrase as
 //! `statusDescription` (`"200 OK"`, as ALB and the Go and Java Lattice types
 //! do), and sends text content types as text and everything else base64.
 //! `aws_lambda_events::vpc_lattice::VpcLatticeResponse` is not used: it keeps
@@ -11,7 +11,7 @@
 //! applies no base64 rules.
 
 mod builders;
-pub mod headers;
+mod headers;
 
 pub use builders::{binary, empty, json, text};
 
@@ -49,7 +49,7 @@ pub struct LatticeResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_description: Option<String>,
     /// Headers: JSON object of name -> one string. Order is kept; a name may
-    /// appear in several spellings (see [`headers`]).
+    /// appear in several spellings (see [`LatticeResponse::from_http`]).
     #[serde(default, with = "headers::json")]
     pub headers: Vec<(String, String)>,
     /// Whether `body` is base64.
@@ -81,8 +81,35 @@ pub enum ResponseError {
 impl LatticeResponse {
     /// Encodes an HTTP response for Lattice.
     ///
-    /// The body goes out as text when the content type is textual (or absent)
-    /// and the bytes are UTF-8; otherwise base64 with `isBase64Encoded`.
+    /// The body goes out as text when the content type is textual (`text/*`,
+    /// `application/json`, `application/xml`, `application/javascript`, any `+json` or
+    /// `+xml` type, or no content type) and the bytes are UTF-8; otherwise base64 with
+    /// `isBase64Encoded`.
+    ///
+    /// Lattice's JSON has one string per header name. Repeated headers are joined with
+    /// `", "` (list syntax, RFC 9110 §5.3), except `set-cookie`: cookies cannot be joined
+    /// (an `Expires` date contains a comma) and must not be dropped, so each extra cookie
+    /// goes under another spelling of the name (`set-cookie`, `Set-cookie`, `sEt-cookie`,
+    /// …). JSON keys stay distinct, and HTTP, whose names are case-insensitive, sees
+    /// several `set-cookie` headers; [`LatticeResponse::into_http`] reverses it.
+    ///
+    /// ```
+    /// let response = http::Response::builder()
+    ///     .header("set-cookie", "a=1")
+    ///     .header("set-cookie", "b=2; Expires=Wed, 21 Oct 2026 07:28:00 GMT")
+    ///     .header("vary", "accept")
+    ///     .header("vary", "origin")
+    ///     .body(lattice_lambda::Body::empty())
+    ///     .unwrap();
+    /// let lattice = lattice_lambda::LatticeResponse::from_http(response);
+    /// assert_eq!(lattice.headers, [
+    ///     ("set-cookie".to_string(), "a=1".to_string()),
+    ///     ("Set-cookie".to_string(), "b=2; Expires=Wed, 21 Oct 2026 07:28:00 GMT".to_string()),
+    ///     ("vary".to_string(), "accept, origin".to_string()),
+    /// ]);
+    /// let back = lattice.into_http().unwrap();
+    /// assert_eq!(back.headers().get_all("set-cookie").iter().count(), 2);
+    /// ```
     pub fn from_http(response: http::Response<Body>) -> Self {
         let (parts, body) = response.into_parts();
         let content_type = parts

@@ -1,19 +1,21 @@
 use std::convert::Infallible;
+use std::fmt::Display;
+use std::task::Poll;
 
-use lambda_runtime::Context;
-use tower::{ServiceExt as _, service_fn};
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::value::RawValue;
+use tower::{Service, ServiceExt as _, service_fn};
 
+use super::outcome::Outcome;
 use super::*;
-use crate::response;
+use crate::response::{self, MAX_RESPONSE_BYTES};
 use crate::testing::EventBuilder;
 
 async fn invoke<S, B>(service: S, event: &[u8]) -> Outcome
 where
-    S: Service<http::Request<Body>, Response = http::Response<B>> + 'static,
-    S::Future: 'static,
+    S: Service<http::Request<Body>, Response = http::Response<B>>,
     S::Error: Display,
-    B: http_body::Body + 'static,
-    B::Data: bytes::Buf,
+    B: http_body::Body,
     B::Error: Display,
 {
     let payload = RawValue::from_string(String::from_utf8(event.to_vec()).unwrap()).unwrap();
@@ -132,8 +134,140 @@ async fn foreign_body_types_are_collected() {
     );
 }
 
+#[tokio::test]
+async fn panic_while_streaming_the_body_is_a_500() {
+    struct PanickingBody;
+    impl http_body::Body for PanickingBody {
+        type Data = bytes::Bytes;
+        type Error = Infallible;
+        fn poll_frame(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> Poll<Option<Result<http_body::Frame<bytes::Bytes>, Infallible>>> {
+            panic!("body exploded")
+        }
+    }
+    let service = service_fn(|_: http::Request<Body>| async {
+        Ok::<_, Infallible>(http::Response::new(PanickingBody))
+    });
+    let out = json(invoke(service, &EventBuilder::get("/").build_v2()).await);
+    assert_eq!(out["statusCode"], 500);
+}
+
+#[tokio::test]
+async fn body_errors_are_a_500() {
+    struct FailingBody;
+    impl http_body::Body for FailingBody {
+        type Data = bytes::Bytes;
+        type Error = &'static str;
+        fn poll_frame(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> Poll<Option<Result<http_body::Frame<bytes::Bytes>, &'static str>>> {
+            Poll::Ready(Some(Err("connection reset")))
+        }
+    }
+    let service = service_fn(|_: http::Request<Body>| async {
+        Ok::<_, Infallible>(http::Response::new(FailingBody))
+    });
+    let out = json(invoke(service, &EventBuilder::get("/").build_v2()).await);
+    assert_eq!(out["statusCode"], 500);
+}
+
+/// The invocation future is `Send` exactly when the handler's future and body are: that is
+/// what lets `run_concurrent` spawn it, while `run` still takes `!Send` handlers.
 #[test]
-fn raw_event_log_cap_is_a_valid_directive() {
-    let directive: Result<tracing_subscriber::filter::Directive, _> = RAW_EVENT_LOG_CAP.parse();
-    assert!(directive.is_ok());
+fn the_invocation_future_is_send_for_send_handlers() {
+    fn assert_send<T: Send>(_: &T) {}
+    let mut service = LatticeService::new(service_fn(|_: http::Request<Body>| async {
+        Ok::<_, Infallible>(response::empty(http::StatusCode::OK))
+    }));
+    let event = EventBuilder::get("/").build_v2();
+    let payload = RawValue::from_string(String::from_utf8(event).unwrap()).unwrap();
+    let future = service.call(LambdaEvent::new(payload, Context::default()));
+    assert_send(&future);
+
+    // And a `!Send` handler is still served (by `run`): this only has to compile.
+    let local = std::rc::Rc::new(());
+    let _not_send = LatticeService::new(service_fn(move |_: http::Request<Body>| {
+        let local = std::rc::Rc::clone(&local);
+        async move {
+            drop(local);
+            Ok::<_, Infallible>(response::empty(http::StatusCode::OK))
+        }
+    }));
+}
+
+async fn logs_of_one_invocation(level: tracing::Level, event: &[u8]) -> String {
+    let capture = super::captured_logs::capture(level);
+    let service = service_fn(|request: http::Request<Body>| async move {
+        match request.uri().path() {
+            "/fail" => Ok(response::empty(http::StatusCode::SERVICE_UNAVAILABLE)),
+            "/error" => Err("database unreachable"),
+            "/panic" => panic!("handler bug"),
+            _ => Ok(response::empty(http::StatusCode::OK)),
+        }
+    });
+    let _ = invoke(service, event).await;
+    capture.text()
+}
+
+/// The README's promise: a handler error (or panic) is logged with the request id, while
+/// the caller gets a generic 500.
+#[tokio::test]
+async fn handler_errors_and_panics_are_logged_with_the_request_id() {
+    for (path, message) in [
+        ("/error", "error=database unreachable"),
+        ("/panic", "panic=\"handler bug\""),
+    ] {
+        let logs =
+            logs_of_one_invocation(tracing::Level::INFO, &EventBuilder::get(path).build_v2()).await;
+        let line = logs
+            .lines()
+            .find(|line| line.contains(message))
+            .unwrap_or_else(|| panic!("{path}: no line with {message}:\n{logs}"));
+        assert!(line.contains("ERROR"), "{line}");
+        assert!(line.contains("request_id=\"req-1\""), "{line}");
+        assert!(logs.contains("status=500"), "{logs}");
+    }
+}
+
+#[tokio::test]
+async fn each_request_is_logged_once_with_its_facts_but_not_its_query() {
+    let event = EventBuilder::post("/fail")
+        .query("X-Amz-Signature", "secret-signature")
+        .build_v1();
+    let logs = logs_of_one_invocation(tracing::Level::INFO, &event).await;
+    let lines: Vec<&str> = logs.lines().filter(|l| l.contains(" request ")).collect();
+    assert_eq!(lines.len(), 1, "{logs}");
+    for field in [
+        "request_id=\"req-1\"",
+        "method=\"POST\"",
+        "path=\"/fail\"",
+        "status=503",
+        "latency_us=",
+    ] {
+        assert!(lines[0].contains(field), "{field} missing: {}", lines[0]);
+    }
+    assert!(!logs.contains("secret-signature"), "{logs}");
+}
+
+#[tokio::test]
+async fn the_request_line_is_not_written_above_info() {
+    let logs =
+        logs_of_one_invocation(tracing::Level::WARN, &EventBuilder::get("/").build_v2()).await;
+    assert_eq!(logs, "");
+}
+
+#[tokio::test]
+async fn polling_after_completion_is_an_error_not_a_panic() {
+    let mut service = LatticeService::new(service_fn(|_: http::Request<Body>| async {
+        Ok::<_, Infallible>(response::empty(http::StatusCode::OK))
+    }));
+    let event = EventBuilder::get("/").build_v2();
+    let payload = RawValue::from_string(String::from_utf8(event).unwrap()).unwrap();
+    let mut future = std::pin::pin!(service.call(LambdaEvent::new(payload, Context::default())));
+    assert!(future.as_mut().await.is_ok());
+    let again = std::future::poll_fn(|cx| future.as_mut().poll(cx)).await;
+    assert_eq!(again.unwrap_err().error_type, "InvocationAlreadyCompleted");
 }

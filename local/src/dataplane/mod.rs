@@ -52,7 +52,7 @@ use crate::access_log::AccessLog;
 use crate::auth::{CredentialStore, PolicyError};
 use crate::net::limits::{DATA_PLANE_MAX_CONNECTIONS, IDLE_TIMEOUT, UPSTREAM_TIMEOUT};
 use crate::net::{
-    Connection, ConnectionLimit, ServeOptions, ServerTask, WorkerThreads, serve, serve_on,
+    Connection, ConnectionLimit, ServeOptions, ServerTask, WorkerThreads, serve, serve_spread,
 };
 use crate::targets::Target;
 use crate::template::{LOCAL_DOMAIN, Topology};
@@ -276,37 +276,24 @@ impl BoundDataPlane {
             listeners.push((listener, Some(Arc::clone(service))));
             endpoints.push(endpoint);
         }
-        let mut servers = Vec::new();
-        let threads = if options.threads == 0 {
-            for (listener, port_service) in listeners {
-                servers.push(serve(
-                    listener,
-                    serve_options.clone(),
-                    make_service(port_service),
-                ));
+        let threads = match options.threads {
+            0 => None,
+            count => {
+                Some(WorkerThreads::start("data-plane", count).map_err(DataPlaneError::Threads)?)
             }
-            None
-        } else {
-            let threads = WorkerThreads::start("data-plane", options.threads)
-                .map_err(DataPlaneError::Threads)?;
-            for (listener, port_service) in listeners {
-                // Every thread accepts on the same socket: a connection stays on the thread
-                // that accepted it.
-                let listener = listener.into_std().map_err(DataPlaneError::Threads)?;
-                for handle in threads.handles() {
-                    let shared = listener.try_clone().map_err(DataPlaneError::Threads)?;
-                    let server = serve_on(
-                        handle,
-                        shared,
-                        serve_options.clone(),
-                        make_service(port_service.clone()),
-                    )
-                    .map_err(DataPlaneError::Threads)?;
-                    servers.push(server);
-                }
-            }
-            Some(threads)
         };
+        let servers = listeners
+            .into_iter()
+            .map(|(listener, port_service)| {
+                let make_service = make_service(port_service);
+                match &threads {
+                    None => serve(listener, serve_options.clone(), make_service),
+                    Some(threads) => {
+                        serve_spread(listener, serve_options.clone(), threads, make_service)
+                    }
+                }
+            })
+            .collect();
         Ok(DataPlane {
             host_addr,
             endpoints,

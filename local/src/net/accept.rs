@@ -22,6 +22,7 @@ use tower::ServiceExt as _;
 use tower::util::Oneshot;
 
 use super::limits::IDLE_TIMEOUT;
+use super::workers::WorkerThreads;
 
 /// How many connections a group of listeners may hold open at once; clones share the cap.
 #[derive(Clone, Debug)]
@@ -59,6 +60,43 @@ impl ServeOptions {
     }
 }
 
+/// What a server serves on each connection: a cheaply cloned `tower` service of HTTP requests
+/// that never fails (errors are responses) and whose futures may move between threads.
+pub trait HttpService<B>:
+    tower::Service<
+        Request<Incoming>,
+        Response = Response<B>,
+        Error = Infallible,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<T, B> HttpService<B> for T where
+    T: tower::Service<
+            Request<Incoming>,
+            Response = Response<B>,
+            Error = Infallible,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + 'static
+{
+}
+
+/// A response body hyper can send from any thread.
+pub trait SendableBody:
+    Body<Data: Send, Error: Into<Box<dyn std::error::Error + Send + Sync>>> + Send + 'static
+{
+}
+
+impl<T> SendableBody for T where
+    T: Body<Data: Send, Error: Into<Box<dyn std::error::Error + Send + Sync>>> + Send + 'static
+{
+}
+
 /// The two ends of an accepted connection, for services that need them (`x-forwarded-for`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Connection {
@@ -84,64 +122,56 @@ impl Drop for ServerTask {
 pub fn serve<M, S, B>(listener: TcpListener, options: ServeOptions, make_service: M) -> ServerTask
 where
     M: Fn(Connection) -> S + Send + 'static,
-    S: tower::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    S: HttpService<B>,
+    B: SendableBody,
 {
-    ServerTask(tokio::spawn(accept_loop(listener, options, make_service)))
-}
-
-/// [`serve`] on the runtime of `handle` (a worker thread's), from any thread. `listener` is a
-/// non-blocking standard listener, e.g. one `try_clone` of a listener several threads share.
-pub fn serve_on<M, S, B>(
-    handle: &Handle,
-    listener: std::net::TcpListener,
-    options: ServeOptions,
-    make_service: M,
-) -> io::Result<ServerTask>
-where
-    M: Fn(Connection) -> S + Send + 'static,
-    S: tower::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    // Registers the socket with that runtime's I/O driver, not the caller's.
-    let listener = {
-        let _entered = handle.enter();
-        TcpListener::from_std(listener)?
-    };
-    Ok(ServerTask(handle.spawn(accept_loop(
+    ServerTask(tokio::spawn(accept_loop_on(
         listener,
         options,
         make_service,
-    ))))
+        Vec::new(),
+    )))
 }
 
-async fn accept_loop<M, S, B>(listener: TcpListener, options: ServeOptions, make_service: M)
+/// [`serve`], with each accepted connection served on one of `threads`, in turn. The accept
+/// loop runs on the caller's runtime; a connection stays on the thread it was given, so its
+/// requests (and the upstream connections they use) never move between threads.
+pub fn serve_spread<M, S, B>(
+    listener: TcpListener,
+    options: ServeOptions,
+    threads: &WorkerThreads,
+    make_service: M,
+) -> ServerTask
 where
     M: Fn(Connection) -> S + Send + 'static,
-    S: tower::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    S: HttpService<B>,
+    B: SendableBody,
+{
+    let handles = threads.handles().cloned().collect();
+    ServerTask(tokio::spawn(accept_loop_on(
+        listener,
+        options,
+        make_service,
+        handles,
+    )))
+}
+
+/// Accepts connections and serves each one on the caller's runtime (`threads` empty) or on
+/// the next of `threads`.
+async fn accept_loop_on<M, S, B>(
+    listener: TcpListener,
+    options: ServeOptions,
+    make_service: M,
+    threads: Vec<Handle>,
+) where
+    M: Fn(Connection) -> S + Send + 'static,
+    S: HttpService<B>,
+    B: SendableBody,
 {
     // Connections are tasks of this set: aborting the loop (dropping the `ServerTask`) drops
     // them too, and with them the last references to what they serve.
     let mut connections = JoinSet::new();
+    let mut next_thread = 0;
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -166,7 +196,7 @@ where
         let local = stream.local_addr().unwrap_or(peer);
         let service = ConnectionService(RefCell::new(make_service(Connection { peer, local })));
         let builder = builder.clone();
-        connections.spawn(async move {
+        let serve = move |stream: TcpStream| async move {
             let _permit = permit;
             if let Err(error) = builder
                 .serve_connection(TokioIo::new(stream), service)
@@ -174,7 +204,27 @@ where
             {
                 tracing::debug!(%error, %peer, "connection ended with an error");
             }
-        });
+        };
+        if threads.is_empty() {
+            connections.spawn(serve(stream));
+            continue;
+        }
+        next_thread = (next_thread + 1) % threads.len();
+        // The socket moves to the chosen thread's I/O driver.
+        match stream.into_std() {
+            Ok(stream) => {
+                connections.spawn_on(
+                    async move {
+                        match TcpStream::from_std(stream) {
+                            Ok(stream) => serve(stream).await,
+                            Err(error) => tracing::warn!(%error, %peer, "cannot adopt connection"),
+                        }
+                    },
+                    &threads[next_thread],
+                );
+            }
+            Err(error) => tracing::warn!(%error, %peer, "cannot hand over connection"),
+        }
     }
 }
 

@@ -13,6 +13,10 @@ use std::time::Duration;
 /// request body and then to the event built from it (base64 and headers count).
 pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
 
+/// Largest response or error body a function's runtime may post to the Runtime API: the payload
+/// limit plus the 100 bytes of slack the real Runtime API allows.
+pub const MAX_RESPONSE_BYTES: usize = MAX_PAYLOAD_BYTES + 100;
+
 /// How long a connection may wait for a complete request head: on a new connection, and
 /// between two requests of a keep-alive connection. 60 s is Lattice's default idle timeout
 /// ("The idle connection timeout defaults to 60 seconds", User Guide, *Services*).

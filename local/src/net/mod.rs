@@ -14,5 +14,5 @@ pub mod host;
 pub mod limits;
 pub mod workers;
 
-pub use accept::{Connection, ConnectionLimit, ServeOptions, ServerTask, serve, serve_on};
+pub use accept::{Connection, ConnectionLimit, ServeOptions, ServerTask, serve, serve_spread};
 pub use workers::WorkerThreads;

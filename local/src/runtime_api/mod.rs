@@ -32,12 +32,13 @@ use crate::net::limits::LOCAL_API_MAX_CONNECTIONS;
 use crate::net::{ServeOptions, ServerTask, serve};
 use tokio::sync::{mpsc, oneshot};
 
+pub use crate::net::limits::MAX_RESPONSE_BYTES;
 pub use extension_registry::RegisteredExtension;
 pub use ids::{new_trace_id, new_uuid};
 pub use invocation::{
     FunctionError, FunctionIdentity, InvalidHeader, Invocation, InvocationResult,
 };
-pub use state::{MAX_RESPONSE_BYTES, Phase, RESPONSE_TOO_LARGE, ShutdownReason};
+pub use state::{Phase, RESPONSE_TOO_LARGE, ShutdownReason};
 
 use state::{Queued, Shared, Shutdown};
 

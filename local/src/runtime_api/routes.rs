@@ -11,8 +11,9 @@ use super::body::{BodyError, ReadBody, read_limited};
 use super::extensions;
 use super::invocation::{FunctionError, InvocationResult};
 use super::reply::{self, Body};
-use super::state::{MAX_RESPONSE_BYTES, Phase, Queued, RESPONSE_TOO_LARGE, Shared};
+use super::state::{Phase, Queued, RESPONSE_TOO_LARGE, Shared};
 use crate::net::host::check_local_request;
+use crate::net::limits::MAX_RESPONSE_BYTES;
 
 const ERROR_TYPE_HEADER: &str = "lambda-runtime-function-error-type";
 const ERROR_BODY_TRAILER: &str = "lambda-runtime-function-error-body";

@@ -54,10 +54,6 @@ pub(crate) struct Shutdown {
     pub(crate) deadline_ms: u64,
 }
 
-/// Largest response or error body a runtime may post (the real Runtime API's limit:
-/// 6 MiB plus 100 bytes of slack).
-pub const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024 + 100;
-
 /// The error type of an invocation whose response the Runtime API refused as too large (the
 /// real Runtime API's name for it).
 pub const RESPONSE_TOO_LARGE: &str = "Function.ResponseSizeTooLarge";

@@ -5,8 +5,14 @@
 //!    through the Runtime API (`FunctionPool::invoke`) with the same event.
 //! 2. An HTTP target (reverse proxy) beside calling its upstream directly.
 //!
+//! 3. lattice-local (`lattice-local up`, its own process) beside nginx as reverse proxies in
+//!    front of the same upstream, with `wrk`, when both are installed ([`peer`]).
+//!
 //! Run: `cargo bench -p lattice-local --bench throughput`
-//! (`BENCH_REQUESTS`, `BENCH_CONCURRENCY`, `BENCH_INSTANCES` override the defaults).
+//! (`BENCH_REQUESTS`, `BENCH_CONCURRENCY`, `BENCH_INSTANCES`, `BENCH_PEER_ROUNDS`,
+//! `BENCH_PEER_SECONDS` override the defaults).
+
+mod peer;
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -246,7 +252,7 @@ async fn bench() -> Result<(), BenchError> {
     let instances = env_usize("BENCH_INSTANCES", 2);
     let workspace = Workspace::locate()?;
     println!("building the functions (release):");
-    workspace.build(&["provider", "eks-client"])?;
+    workspace.build(&["provider", "eks-client", "lattice-local"])?;
 
     let pod = upstream().await?;
     // The auth gate still runs (signature check of an unsigned request); eks-app's
@@ -471,6 +477,11 @@ async fn bench() -> Result<(), BenchError> {
         println!("goal {goal}: {}", if met { "met" } else { "NOT met" });
     }
     stack.shutdown().await;
+    let rounds = env_usize("BENCH_PEER_ROUNDS", 3);
+    let seconds = env_usize("BENCH_PEER_SECONDS", 10) as u64;
+    if let Some(comparison) = peer::compare(&workspace, pod, rounds, seconds).await? {
+        comparison.print(&peer::nginx_version());
+    }
     Ok(())
 }
 
