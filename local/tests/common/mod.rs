@@ -79,6 +79,19 @@ pub fn raw_event_target_binary() -> PathBuf {
     .clone()
 }
 
+/// The workspace's `examples/axum-function` (an `axum::Router` served by `run_concurrent`),
+/// built.
+pub fn axum_function_binary() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        cargo_build(
+            &["-p", "axum-function", "--bin", "axum-function"],
+            "axum-function",
+        )
+    })
+    .clone()
+}
+
 /// An access record as the JSON access log writes it, parsed.
 pub fn json_record(record: &lattice_local::access_log::AccessRecord) -> Map<String, Value> {
     match serde_json::from_str(&record.to_json_line()) {
