@@ -7,7 +7,6 @@ mod common;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use bytes::Bytes;
 use common::{REGION, Signer, axum_function_binary, get, send};
@@ -108,13 +107,7 @@ fn post_item(addr: SocketAddr, signed: bool) -> Request<Full<Bytes>> {
         )))
         .expect("request");
     if signed {
-        Signer {
-            access_key_id: KEY,
-            secret: SECRET,
-            time: SystemTime::now(),
-            sigv4a: false,
-        }
-        .sign(&mut request);
+        Signer::v4_now(KEY, SECRET).sign(&mut request);
     }
     request
 }

@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use common::{REGION, Signer, echo_upstream, get, logged, raw_body, raw_request, raw_status, send};
 use http::StatusCode;
@@ -116,13 +116,7 @@ fn signed(
     path: &str,
 ) -> http::Request<http_body_util::Full<bytes::Bytes>> {
     let mut request = get(addr, host, path);
-    Signer {
-        access_key_id: KEY,
-        secret: SECRET,
-        time: SystemTime::now(),
-        sigv4a: false,
-    }
-    .sign(&mut request);
+    Signer::v4_now(KEY, SECRET).sign(&mut request);
     request
 }
 

@@ -274,13 +274,7 @@ fn replay(
     };
     let mut request = request.body(Full::new(body)).expect("request");
     if let Some(principal) = signer {
-        Signer {
-            access_key_id: &principal.access_key_id,
-            secret: &principal.secret_access_key,
-            time: SystemTime::now(),
-            sigv4a: false,
-        }
-        .sign(&mut request);
+        Signer::v4_now(&principal.access_key_id, &principal.secret_access_key).sign(&mut request);
     }
     request
 }

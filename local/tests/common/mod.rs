@@ -260,7 +260,17 @@ pub struct Signer<'a> {
     pub sigv4a: bool,
 }
 
-impl Signer<'_> {
+impl<'a> Signer<'a> {
+    /// SigV4 with these keys, now.
+    pub fn v4_now(access_key_id: &'a str, secret: &'a str) -> Self {
+        Signer {
+            access_key_id,
+            secret,
+            time: SystemTime::now(),
+            sigv4a: false,
+        }
+    }
+
     /// Signs with `aws-sigv4` for `vpc-lattice-svcs`, unsigned payload.
     pub fn sign(&self, request: &mut Request<Full<Bytes>>) {
         let identity: Identity = Credentials::new(
