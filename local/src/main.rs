@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use lattice_local::access_log::AccessLogFormat;
 use lattice_local::demo::{self, DemoOptions, EksSide};
 use lattice_local::policy_check::{self, PolicyCheckArgs};
 use lattice_local::template::DEFAULT_REGION;
@@ -40,7 +41,7 @@ enum Command {
 enum PolicyCommand {
     /// Decide one request with the template's (and manifests') auth policies, as the data plane
     /// would: exit 0 allow, 1 deny (with --expect: 0 as expected, 1 not), 2 usage error.
-    Check(PolicyCheckArgs),
+    Check(Box<PolicyCheckArgs>),
 }
 
 #[derive(clap::Args, Debug)]
@@ -91,12 +92,27 @@ struct UpArgs {
     /// Most concurrent instances per function.
     #[arg(long, default_value_t = 4)]
     max_instances: usize,
+    /// Invocations one instance of function NAME runs at once, NAME=N (repeatable): sets
+    /// AWS_LAMBDA_MAX_CONCURRENCY=N, as Lambda Managed Instances do.
+    #[arg(long = "max-concurrency", value_name = "NAME=N")]
+    max_concurrency: Vec<String>,
     /// Source VPC ARN reported for callers whose credentials name none.
     #[arg(long)]
     source_vpc_arn: Option<String>,
     /// Do not run cargo build first.
     #[arg(long)]
     no_build: bool,
+    /// Access log on stdout: the short text line, Lattice's VpcLatticeAccessLogs JSON, or none.
+    #[arg(long, value_enum, default_value_t = AccessLogArg::Text)]
+    access_log: AccessLogArg,
+}
+
+/// `--access-log`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum AccessLogArg {
+    Text,
+    Json,
+    Off,
 }
 
 #[derive(clap::Args, Debug)]
@@ -129,6 +145,15 @@ fn up_options(args: UpArgs) -> Result<UpOptions, UpError> {
         .iter()
         .map(|r| key_value("--run", r))
         .collect::<Result<BTreeMap<_, _>, _>>()?;
+    let mut max_concurrency = BTreeMap::new();
+    for entry in &args.max_concurrency {
+        let (name, count) = key_value("--max-concurrency", entry)?;
+        let count = count.parse().map_err(|_| UpError::KeyValue {
+            option: "--max-concurrency",
+            value: entry.clone(),
+        })?;
+        max_concurrency.insert(name, count);
+    }
     let mut service_ports = BTreeMap::new();
     for entry in &args.service_ports {
         let (name, port) = key_value("--service-port", entry)?;
@@ -152,8 +177,14 @@ fn up_options(args: UpArgs) -> Result<UpOptions, UpError> {
         service_ports,
         invoke_port: args.invoke_port,
         max_instances: args.max_instances,
+        max_concurrency,
         source_vpc_arn: args.source_vpc_arn,
         no_build: args.no_build,
+        access_log: match args.access_log {
+            AccessLogArg::Text => Some(AccessLogFormat::Text),
+            AccessLogArg::Json => Some(AccessLogFormat::Json),
+            AccessLogArg::Off => None,
+        },
     })
 }
 

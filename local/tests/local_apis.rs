@@ -45,9 +45,13 @@ fn pool() -> FunctionPool {
 #[tokio::test]
 async fn the_invoke_api_refuses_what_a_web_page_could_send() {
     let pool = pool();
-    let api = InvokeApi::bind("127.0.0.1:0".parse().unwrap(), [pool.clone()])
-        .await
-        .expect("invoke api");
+    let api = InvokeApi::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        common::REGION,
+        [pool.clone()],
+    )
+    .await
+    .expect("invoke api");
     let addr = api.addr();
     let refused = [
         ("attacker.example:9001", ""),
@@ -83,9 +87,14 @@ async fn the_invoke_api_refuses_what_a_web_page_could_send() {
 #[tokio::test]
 async fn event_invocations_over_the_queue_bound_get_too_many_requests() {
     let pool = pool();
-    let api = InvokeApi::bind_with_event_queue("127.0.0.1:0".parse().unwrap(), [pool.clone()], 1)
-        .await
-        .expect("invoke api");
+    let api = InvokeApi::bind_with_event_queue(
+        "127.0.0.1:0".parse().unwrap(),
+        common::REGION,
+        [pool.clone()],
+        1,
+    )
+    .await
+    .expect("invoke api");
     let addr = api.addr();
     // The first event holds its place until the test lets it finish.
     let rendezvous = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

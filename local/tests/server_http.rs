@@ -275,10 +275,8 @@ async fn client_copies_of_lattice_headers_are_stripped_and_lattice_values_added(
         target
             .contains("TargetGroupArn=arn:aws:vpc-lattice:us-west-2:000000000000:targetgroup/tg-")
     );
-    assert_eq!(
-        reported_header(&report, "x-amzn-lattice-identity"),
-        Some("Type=NONE")
-    );
+    // An unsigned caller: Lattice sends no identity header.
+    assert_eq!(reported_header(&report, "x-amzn-lattice-identity"), None);
     assert_eq!(
         reported_header(&report, "x-amzn-lattice-network"),
         Some("SourceVpcArn=arn:aws:ec2:us-west-2:000000000000:vpc/vpc-0test")

@@ -125,6 +125,8 @@ async fn lattice_local_up_serves_the_template_until_interrupted() {
     let mut child = tokio::process::Command::new(&binary)
         .args(["up", "--no-build", "--port", "0", "--invoke-port", "0"])
         .args(["--template", template, "--parameter", "EksAppMode=template"])
+        // The text line is the demo's (above); here the VpcLatticeAccessLogs form.
+        .args(["--access-log", "json"])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
@@ -173,19 +175,26 @@ async fn lattice_local_up_serves_the_template_until_interrupted() {
         .unwrap_or_else(|| panic!("no eks-app line in:\n{text}"));
     assert!(eks_line.contains("auth AWS_IAM"), "{eks_line}");
 
-    // The access log line of the request is on stdout.
+    // The access log record of the request is on stdout, as Lattice's JSON.
     let logged = tokio::time::timeout(Duration::from_secs(30), async {
         while let Some(line) = lines.next_line().await.expect("read stdout") {
-            if line.starts_with("access service=foo-service") {
+            if line.starts_with('{') && line.contains("\"hostHeader\":\"foo-service\"") {
                 return line;
             }
         }
         String::new()
     })
     .await
-    .expect("no access log line");
+    .expect("no access log record");
+    let record: serde_json::Value = serde_json::from_str(&logged)
+        .unwrap_or_else(|e| panic!("not a JSON record ({e}): {logged:?}"));
+    assert_eq!(record["responseCode"], 200, "{logged}");
+    assert_eq!(record["requestPath"], "/", "{logged}");
+    assert_eq!(record["failureReason"], "-", "{logged}");
     assert!(
-        logged.contains("rule=default target=lambda:ProviderFunction status=200"),
+        record["targetGroupArn"]
+            .as_str()
+            .is_some_and(|arn| arn.contains(":targetgroup/tg-")),
         "{logged}"
     );
 

@@ -395,6 +395,7 @@ async fn the_invoke_api_serves_pools_over_http() {
     let function = FunctionUnderTest::start(&fixture(), &[]).await;
     let api = InvokeApi::bind(
         "127.0.0.1:0".parse().expect("addr"),
+        function.pool().config().region.clone(),
         [function.pool().clone()],
     )
     .await

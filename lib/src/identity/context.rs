@@ -7,7 +7,7 @@ use http::HeaderMap;
 
 use super::pairs::{Rules, join_pairs, read_pairs};
 use super::{
-    IDENTITY_HEADER, IDENTITY_TAGS_HEADER, Identity, IdentityHeaderError, NETWORK_HEADER,
+    AuthType, IDENTITY_HEADER, IDENTITY_TAGS_HEADER, Identity, IdentityHeaderError, NETWORK_HEADER,
     TARGET_HEADER, single_header,
 };
 
@@ -85,6 +85,9 @@ impl RequestContext {
             identity: Identity::from_headers(identity, network),
             ..RequestContext::default()
         };
+        if target.is_some() || network.is_some() {
+            mark_unauthenticated(&mut out.identity, identity);
+        }
         out.read_target(target).unwrap_or_else(|error| {
             tracing::warn!(%error, "ignoring the target header");
         });
@@ -118,6 +121,7 @@ impl RequestContext {
             identity: Identity::try_from_headers(identity, network)?,
             ..RequestContext::default()
         };
+        mark_unauthenticated(&mut out.identity, identity);
         out.identity.tags = Identity::tags_from_header_map(headers)?;
         out.read_target(target)?;
         Ok(Some(out))
@@ -169,5 +173,14 @@ impl RequestContext {
         .into_iter()
         .filter_map(|(name, value)| value.map(|v| (name, v)))
         .collect()
+    }
+}
+
+/// Lattice sends the identity header only for a caller that authenticated (User Guide, *HTTP
+/// targets*): its absence beside the other Lattice headers says the caller did not, which V2
+/// writes as `"type": "NONE"`.
+fn mark_unauthenticated(identity: &mut Identity, identity_header: Option<&str>) {
+    if identity_header.is_none() {
+        identity.auth_type = Some(AuthType::None);
     }
 }

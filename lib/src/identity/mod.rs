@@ -273,8 +273,8 @@ impl Identity {
         })
     }
 
-    /// Formats the `x-amzn-lattice-identity` header value, or `None` when
-    /// there is nothing to say.
+    /// Formats the `x-amzn-lattice-identity` header value, or `None` for a caller that did
+    /// not authenticate (no principal, no X.509 fields), as Lattice sends none then.
     ///
     /// ```
     /// let identity = lattice_lambda::Identity {
@@ -284,6 +284,12 @@ impl Identity {
     /// assert_eq!(identity.identity_header().as_deref(), Some("Principal=arn:aws:iam::1:role/r"));
     /// ```
     pub fn identity_header(&self) -> Option<String> {
+        // Lattice writes the header's fields "if AWS authentication is successful" (User Guide,
+        // *HTTP targets*), and its V1 example for an unauthenticated caller has no header: an
+        // identity without a principal or an X.509 field says nothing a target could use.
+        if self.principal.is_none() && self.x509.is_empty() {
+            return None;
+        }
         let auth = self.auth_type.as_ref().map(AuthType::as_str);
         join_pairs(&[
             ("Principal", self.principal.as_deref()),

@@ -235,3 +235,27 @@ fn identity_tags_are_read_with_escapes() {
     assert_eq!(context.identity.tag("env"), Some(""));
     assert_eq!(context.identity.tags().len(), 2);
 }
+
+#[test]
+fn an_unauthenticated_caller_gets_no_identity_header_and_is_read_back_as_none() {
+    let context = RequestContext {
+        service_arn: Some("arn:svc".into()),
+        identity: Identity {
+            auth_type: Some(AuthType::None),
+            source_vpc_arn: Some("arn:aws:ec2:us-west-2:1:vpc/vpc-1".into()),
+            ..Identity::default()
+        },
+        ..RequestContext::default()
+    };
+    // As in Lattice's V1 example for an unauthenticated caller: network and target only.
+    let headers = context.lattice_headers();
+    let names: Vec<&str> = headers.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, [NETWORK_HEADER, TARGET_HEADER]);
+    let pairs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let read = RequestContext::from_header_map(&header_map(&pairs))
+        .unwrap()
+        .unwrap();
+    assert_eq!(read, context);
+    let legacy = RequestContext::from_headers(Some("ServiceArn=arn:svc"), None, None);
+    assert_eq!(legacy.identity.auth_type(), Some(&AuthType::None));
+}

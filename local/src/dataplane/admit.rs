@@ -15,7 +15,7 @@ use super::directory::{Directory, ServicePlane};
 use super::exchange::{AccessNote, Admitted, Answer, Exchange, Resolved};
 use super::rejection::Rejection;
 use super::step::Step;
-use crate::auth::{Caller, RequestOrigin, authenticate};
+use crate::auth::{Caller, PolicyScope, RequestOrigin, authenticate};
 use crate::net::host::request_host;
 
 /// The auth gate in front of every service.
@@ -39,9 +39,40 @@ impl Step for Admit {
             service,
             host_names,
         } = &exchange.stage;
-        let client = exchange.client;
-        match self.admit(&exchange.parts, client, service, host_names.as_deref()) {
-            Ok((identity, auth)) => {
+        let recording = self.directory.recording;
+        let refuse = |rejection: Rejection, caller: Option<Identity>, auth: Decided| {
+            tracing::info!(service = %service.name, %rejection, "request denied");
+            // Records name a caller that was authenticated and then denied, as Lattice's access
+            // logs do.
+            let note = AccessNote {
+                caller: caller.filter(|_| recording),
+                auth,
+                ..AccessNote::service(service)
+            };
+            ControlFlow::Break(Answer::rejected(rejection, note))
+        };
+        let caller = match self.authenticate(&exchange.parts, service) {
+            Ok(caller) => caller,
+            Err(rejection) => return refuse(rejection, None, None),
+        };
+        let source_vpc_arn = caller
+            .as_ref()
+            .and_then(|c| c.source_vpc_arn.as_deref())
+            .or(self.directory.source_vpc_arn.as_deref());
+        let identity = identity_of(caller.as_ref(), source_vpc_arn);
+        let origin = RequestOrigin {
+            source_vpc_arn,
+            source_ip: Some(exchange.client.ip()),
+        };
+        let checked = self.authorize(
+            &exchange.parts,
+            service,
+            host_names.as_deref(),
+            caller.as_ref(),
+            &origin,
+        );
+        match checked {
+            Ok(auth) => {
                 let service = Arc::clone(service);
                 ControlFlow::Continue(exchange.advance(Admitted {
                     service,
@@ -49,51 +80,53 @@ impl Step for Admit {
                     auth,
                 }))
             }
-            Err((rejection, auth)) => {
-                tracing::info!(service = %service.name, %rejection, "request denied");
-                let note = AccessNote {
-                    auth,
-                    ..AccessNote::service(service)
-                };
-                ControlFlow::Break(Answer::rejected(rejection, note))
-            }
+            Err((rejection, auth)) => refuse(rejection, Some(identity), auth),
         }
     }
 }
 
-/// The statement that decided, for the access log (`None` when no policy applies).
+/// The statement that decided, for records (`None` when no policy applies, or when nothing
+/// reads records: then nothing is allocated for it).
 type Decided = Option<Arc<str>>;
 
 impl Admit {
-    fn admit(
+    /// The verified signer, `None` for an unsigned request; a signature that fails is `403`
+    /// whatever the auth type.
+    fn authenticate(
         &self,
         parts: &http::request::Parts,
-        client: std::net::SocketAddr,
         service: &ServicePlane,
-        host_names: Option<&ServicePlane>,
-    ) -> Result<(Identity, Decided), (Rejection, Decided)> {
+    ) -> Result<Option<Caller>, Rejection> {
         let directory = &self.directory;
-        let resource = || format!("{}{}", service.arn, parts.uri.path());
-        let caller = authenticate(
+        authenticate(
             &directory.credentials,
             parts,
             SystemTime::now(),
             &directory.region,
         )
-        .map_err(|failure| {
-            let rejection = Rejection::BadSignature {
-                resource: resource(),
-                failure,
-            };
-            (rejection, None)
-        })?;
+        .map_err(|failure| Rejection::BadSignature {
+            resource: resource(service, parts),
+            failure,
+        })
+    }
+
+    /// Whether `caller` may call `service` with this request: the signed host names this
+    /// service, and the service network's and the service's auth policies allow it.
+    fn authorize(
+        &self,
+        parts: &http::request::Parts,
+        service: &ServicePlane,
+        host_names: Option<&ServicePlane>,
+        caller: Option<&Caller>,
+        origin: &RequestOrigin<'_>,
+    ) -> Result<Decided, (Rejection, Decided)> {
         // `host` is always signed: the signature names the service the caller meant.
-        if let (Some(caller), Some(named)) = (&caller, host_names)
+        if let (Some(caller), Some(named)) = (caller, host_names)
             && !std::ptr::eq(named, service)
         {
             let rejection = Rejection::SignedForOtherService {
                 principal: caller.principal_arn.clone(),
-                resource: resource(),
+                resource: resource(service, parts),
                 signed_host: request_host(&parts.headers, &parts.uri)
                     .unwrap_or_default()
                     .to_owned(),
@@ -102,31 +135,32 @@ impl Admit {
             };
             return Err((rejection, None));
         }
-        let source_vpc_arn = caller
-            .as_ref()
-            .and_then(|c| c.source_vpc_arn.as_deref())
-            .or(directory.source_vpc_arn.as_deref());
         if !service.access.is_enforced() {
-            return Ok((identity_of(caller.as_ref(), source_vpc_arn), None));
+            return Ok(None);
         }
-        let origin = RequestOrigin {
-            source_vpc_arn,
-            source_ip: Some(client.ip()),
-        };
-        let authorization = service.access.authorize(parts, caller.as_ref(), &origin);
-        let decided = Some(Arc::from(authorization.label()));
+        let authorization = service.access.authorize(parts, caller, origin);
+        let decided = self
+            .directory
+            .recording
+            .then(|| Arc::from(authorization.label()));
         if authorization.is_allowed() {
-            return Ok((identity_of(caller.as_ref(), source_vpc_arn), decided));
+            return Ok(decided);
         }
         let rejection = Rejection::Denied {
-            principal: caller
-                .as_ref()
-                .map_or_else(|| "anonymous".to_owned(), |c| c.principal_arn.clone()),
-            resource: resource(),
+            principal: caller.map_or_else(|| "anonymous".to_owned(), |c| c.principal_arn.clone()),
+            resource: resource(service, parts),
             why: authorization.to_string(),
+            scope: authorization
+                .decided_by()
+                .map_or(PolicyScope::Service, |(scope, _)| scope),
         };
         Err((rejection, decided))
     }
+}
+
+/// `<service ARN><path>`: the resource an auth policy and a refusal name.
+fn resource(service: &ServicePlane, parts: &http::request::Parts) -> String {
+    format!("{}{}", service.arn, parts.uri.path())
 }
 
 /// The identity Lattice reports for a caller (or an anonymous one). Its principal tags and org

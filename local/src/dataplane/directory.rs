@@ -39,6 +39,8 @@ pub(crate) struct TargetGroupPlane {
     pub target: Target,
     /// `lambda:<function>`, `http:<url>` or `unavailable`, for the access log.
     pub described: Arc<str>,
+    /// `host:port` of an HTTP target, for the access log's `targetIpPort`.
+    pub target_addr: Option<Arc<str>>,
 }
 
 /// Everything requests read, shared by every connection.
@@ -55,6 +57,9 @@ pub(crate) struct Directory {
     pub exposed: bool,
     /// The access-log target of a fixed response.
     pub fixed_response: Arc<str>,
+    /// Whether access-log records are kept at all (if not, layers need not collect their
+    /// facts, such as a copy of the caller's identity).
+    pub recording: bool,
 }
 
 impl Directory {
@@ -91,9 +96,14 @@ impl Directory {
                         group.logical_id
                     ))
                 });
+                let target_addr = match &target {
+                    Target::Http(http) => Some(Arc::from(http.address())),
+                    Target::Lambda(_) | Target::Unavailable(_) => None,
+                };
                 let plane = TargetGroupPlane {
                     arn: group.arn.clone(),
                     described: Arc::from(target.describe()),
+                    target_addr,
                     target,
                 };
                 (group.logical_id.clone(), Arc::new(plane))
@@ -108,6 +118,7 @@ impl Directory {
             upstream_timeout: options.upstream_timeout,
             exposed: !options.bind.is_loopback(),
             fixed_response: Arc::from("fixed-response"),
+            recording: options.access_log.is_on(),
         })
     }
 

@@ -7,6 +7,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use http::request::Parts;
 use hyper::body::Incoming;
@@ -68,22 +69,56 @@ pub(crate) struct Routed {
     pub group: Arc<TargetGroupPlane>,
 }
 
-/// What the access log records besides method, path, status and latency.
+/// What the layers learned that the access log records (method, path, status and timings of
+/// the exchange itself are the recording layer's own).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct AccessNote {
-    pub service: Option<Arc<str>>,
+    /// The service the request was for.
+    pub service: Option<Arc<ServicePlane>>,
+    /// The rule that matched (`default` for the default action).
     pub rule: Option<Arc<str>>,
+    /// What answered: a target group's target, or `fixed-response`.
     pub target: Option<Arc<str>>,
-    pub reason: Option<&'static str>,
-    /// The auth policy statement that decided (`service:<Sid>`, …).
+    /// The auth policy statement that decided (`service:<Sid>`, `network:<Sid>`, …), kept
+    /// only while something reads records.
     pub auth: Option<Arc<str>>,
+    /// The target group forwarded to.
+    pub group: Option<Arc<TargetGroupPlane>>,
+    /// The caller, once authenticated (kept only while the access log is on).
+    pub caller: Option<Identity>,
+    /// When the target got the request and when it answered.
+    pub target_timing: Option<TargetTiming>,
+    /// The request body's size, when a layer read it whole.
+    pub body_bytes: Option<u64>,
+    /// Why the request was refused or failed.
+    pub refused: Option<Refused>,
+}
+
+/// When the target was called and when it answered.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TargetTiming {
+    /// The request was handed to the target.
+    pub sent: Instant,
+    /// The target's answer (response head, function result or error) came back.
+    pub answered: Instant,
+}
+
+/// A [`Rejection`]'s access-log facts.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Refused {
+    /// The text log's reason.
+    pub reason: &'static str,
+    /// The JSON log's `failureReason`.
+    pub failure_reason: &'static str,
+    /// The JSON log's `authDeniedReason`.
+    pub auth_denied_reason: Option<&'static str>,
 }
 
 impl AccessNote {
     /// A note naming the service.
-    pub fn service(service: &ServicePlane) -> Self {
+    pub fn service(service: &Arc<ServicePlane>) -> Self {
         AccessNote {
-            service: Some(Arc::clone(&service.name)),
+            service: Some(Arc::clone(service)),
             ..AccessNote::default()
         }
     }
@@ -98,7 +133,11 @@ pub(crate) struct Answer {
 impl Answer {
     /// The answer to a refused or failed request.
     pub fn rejected(rejection: Rejection, mut note: AccessNote) -> Self {
-        note.reason = Some(rejection.reason());
+        note.refused = Some(Refused {
+            reason: rejection.reason(),
+            failure_reason: rejection.failure_reason(),
+            auth_denied_reason: rejection.auth_denied_reason(),
+        });
         Answer {
             response: rejection.into_response(),
             note,

@@ -20,6 +20,7 @@ mod admit;
 mod directory;
 mod exchange;
 mod forward;
+mod metered;
 mod path;
 mod record;
 mod rejection;

@@ -1,6 +1,11 @@
 //! [`Rejection`]: every way the data plane refuses or fails a request, in one place. Each
-//! variant knows its status, its body (what Lattice would say, and why) and the short reason
-//! the access log records; nothing else in the data plane maps an error to a status.
+//! variant knows its status, its body (what Lattice would say, and why), the short reason the
+//! text access log records and the `failureReason` / `authDeniedReason` of the JSON access log;
+//! nothing else in the data plane maps an error to a status.
+//!
+//! The statuses, and where each comes from (Lattice's documentation where it says, the
+//! Application Load Balancer's documented Lambda-target errors where Lattice is silent), are
+//! the table *Lattice's own failures* in `docs/lattice-local.md`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +15,7 @@ use http::{HeaderValue, Response, StatusCode, header};
 use http_body_util::{Either, Full};
 
 use super::path::PathProblem;
-use crate::auth::AuthFailure;
+use crate::auth::{AuthFailure, PolicyScope};
 use crate::net::limits::MAX_PAYLOAD_BYTES;
 use crate::targets::ResponseBody;
 
@@ -87,6 +92,8 @@ pub enum Rejection {
         resource: String,
         /// Which part of the policy decided.
         why: String,
+        /// Whose policy refused: the service network's or the service's.
+        scope: PolicyScope,
     },
     /// The service has no listener: `503`.
     #[error("Service Unavailable: service {service} has no listener")]
@@ -122,10 +129,35 @@ pub enum Rejection {
         /// The event's size.
         size: usize,
     },
-    /// The target failed (crash, function error, unreachable upstream, …): `502`.
+    /// The HTTP target could not be reached or broke the exchange: `502`.
     #[error("Bad Gateway: {message}")]
     TargetFailed {
         /// The first line of the failure (details go to the log).
+        message: String,
+    },
+    /// The function failed: it reported an error, panicked, crashed, failed its init or ran
+    /// past its timeout (Lambda reports each as an `Unhandled` function error): `502`.
+    #[error("Bad Gateway: {message}")]
+    FunctionFailed {
+        /// The first line of the failure (details go to the log).
+        message: String,
+    },
+    /// The function answered with something that is not a Lattice response: `502`.
+    #[error("Bad Gateway: {message}")]
+    InvalidLambdaResponse {
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The function's response is over the Lambda payload limit: `502`.
+    #[error(
+        "Bad Gateway: the function's response exceeds {MAX_PAYLOAD_BYTES} bytes, the limit of a \
+         Lambda target"
+    )]
+    LambdaResponseTooLarge,
+    /// Every instance of the function stayed busy for the whole wait: `429`.
+    #[error("Too Many Requests: {message}")]
+    LambdaThrottled {
+        /// How long it waited and for how many instances.
         message: String,
     },
     /// The HTTP target did not answer in time: `504`.
@@ -154,12 +186,16 @@ impl Rejection {
             Rejection::BodyTooLarge | Rejection::EventTooLarge { .. } => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
-            Rejection::TargetFailed { .. } => StatusCode::BAD_GATEWAY,
+            Rejection::TargetFailed { .. }
+            | Rejection::FunctionFailed { .. }
+            | Rejection::InvalidLambdaResponse { .. }
+            | Rejection::LambdaResponseTooLarge => StatusCode::BAD_GATEWAY,
+            Rejection::LambdaThrottled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Rejection::TargetTimedOut { .. } => StatusCode::GATEWAY_TIMEOUT,
         }
     }
 
-    /// The reason the access log records.
+    /// The reason the text access log records.
     pub fn reason(&self) -> &'static str {
         match self {
             Rejection::ForeignHost { .. } => "foreign-host",
@@ -175,7 +211,52 @@ impl Rejection {
             Rejection::BodyUnreadable => "body-unreadable",
             Rejection::EventTooLarge { .. } => "event-too-large",
             Rejection::TargetFailed { .. } => "target-failed",
+            Rejection::FunctionFailed { .. } => "function-failed",
+            Rejection::InvalidLambdaResponse { .. } => "invalid-lambda-response",
+            Rejection::LambdaResponseTooLarge => "lambda-response-too-large",
+            Rejection::LambdaThrottled { .. } => "lambda-throttled",
             Rejection::TargetTimedOut { .. } => "target-timeout",
+        }
+    }
+
+    /// The `failureReason` of the JSON access log. Lattice records `ClientAccessDenied` for a
+    /// request its auth policy refused (seen in real `VpcLatticeAccessLogs` records); for its
+    /// other failures Lattice documents no values, so the Lambda ones take the Application Load
+    /// Balancer's documented error reasons for Lambda targets and the rest are named here.
+    pub fn failure_reason(&self) -> &'static str {
+        match self {
+            Rejection::ForeignHost { .. } => "MisdirectedRequest",
+            Rejection::NoServiceForHost { .. } => "UnknownService",
+            Rejection::NonCanonicalPath { .. } => "NonCanonicalPath",
+            Rejection::BadSignature { .. }
+            | Rejection::SignedForOtherService { .. }
+            | Rejection::Denied { .. } => "ClientAccessDenied",
+            Rejection::NoListener { .. } => "NoListener",
+            Rejection::NoTarget | Rejection::TargetUnavailable { .. } => "NoTarget",
+            Rejection::BodyTooLarge | Rejection::EventTooLarge { .. } => "LambdaRequestTooLarge",
+            Rejection::BodyUnreadable => "ClientBodyUnreadable",
+            Rejection::TargetFailed { .. } => "TargetConnectionError",
+            Rejection::FunctionFailed { .. } => "LambdaUnhandled",
+            Rejection::InvalidLambdaResponse { .. } => "LambdaInvalidResponse",
+            Rejection::LambdaResponseTooLarge => "LambdaResponseTooLarge",
+            Rejection::LambdaThrottled { .. } => "LambdaThrottling",
+            Rejection::TargetTimedOut { .. } => "TargetTimeout",
+        }
+    }
+
+    /// The `authDeniedReason` of the JSON access log: which auth policy refused the request
+    /// (`Service`, as Lattice writes it), or `None` when no policy did.
+    pub fn auth_denied_reason(&self) -> Option<&'static str> {
+        match self {
+            Rejection::Denied {
+                scope: PolicyScope::Network,
+                ..
+            } => Some("Network"),
+            Rejection::Denied {
+                scope: PolicyScope::Service,
+                ..
+            } => Some("Service"),
+            _ => None,
         }
     }
 
@@ -203,9 +284,19 @@ mod tests {
             principal: "anonymous".into(),
             resource: "arn:aws:vpc-lattice:us-west-2:000000000000:service/svc-1/app".into(),
             why: "no statement of the auth policy allows this request".into(),
+            scope: PolicyScope::Service,
         };
         assert_eq!(denied.status(), StatusCode::FORBIDDEN);
         assert_eq!(denied.reason(), "denied-by-auth-policy");
+        assert_eq!(denied.auth_denied_reason(), Some("Service"));
+        let by_network = Rejection::Denied {
+            principal: "anonymous".into(),
+            resource: "arn:aws:vpc-lattice:us-west-2:000000000000:service/svc-1/app".into(),
+            why: "explicitly denied by the network's auth policy".into(),
+            scope: PolicyScope::Network,
+        };
+        assert_eq!(by_network.auth_denied_reason(), Some("Network"));
+        assert_eq!(Rejection::NoTarget.auth_denied_reason(), None);
         let response = denied.into_response();
         assert_eq!(response.status(), StatusCode::FORBIDDEN);
         assert_eq!(

@@ -30,32 +30,43 @@ impl Step for RouteByRules {
     type Out = Routed;
 
     fn apply(&self, exchange: Exchange<Admitted>) -> ControlFlow<Answer, Exchange<Routed>> {
-        let service = &exchange.stage.service;
-        let mut note = AccessNote {
-            auth: exchange.stage.auth.clone(),
+        let Admitted {
+            service,
+            identity,
+            auth,
+        } = &exchange.stage;
+        // A request answered here (fixed response, no target) is logged with its caller and
+        // the statement that let it through too.
+        let note = |rule: Option<&Arc<str>>| AccessNote {
+            rule: rule.cloned(),
+            caller: self.directory.recording.then(|| identity.clone()),
+            auth: auth.clone(),
             ..AccessNote::service(service)
         };
         let Some(listener) = &service.listener else {
             let rejection = Rejection::NoListener {
                 service: Arc::clone(&service.name),
             };
-            return ControlFlow::Break(Answer::rejected(rejection, note));
+            return ControlFlow::Break(Answer::rejected(rejection, note(None)));
         };
         let route = listener.router.route(&MatchInput {
             method: &exchange.parts.method,
             path: exchange.parts.uri.path(),
             headers: &exchange.parts.headers,
         });
-        note.rule = Some(Arc::clone(route.rule_name));
         let group = match route.decision {
             Destination::Forward(group) => group,
             Destination::FixedResponse(status) => {
-                note.target = Some(Arc::clone(&self.directory.fixed_response));
+                let note = AccessNote {
+                    target: Some(Arc::clone(&self.directory.fixed_response)),
+                    ..note(Some(route.rule_name))
+                };
                 let mut response = Response::new(Either::Left(Full::new(Bytes::new())));
                 *response.status_mut() = status;
                 return ControlFlow::Break(Answer { response, note });
             }
             Destination::NoTarget => {
+                let note = note(Some(route.rule_name));
                 return ControlFlow::Break(Answer::rejected(Rejection::NoTarget, note));
             }
         };
@@ -63,7 +74,7 @@ impl Step for RouteByRules {
             let rejection = Rejection::TargetUnavailable {
                 reason: format!("target group {group} is not in the template"),
             };
-            return ControlFlow::Break(Answer::rejected(rejection, note));
+            return ControlFlow::Break(Answer::rejected(rejection, note(Some(route.rule_name))));
         };
         let group = Arc::clone(group);
         let rule = Arc::clone(route.rule_name);

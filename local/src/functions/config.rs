@@ -8,6 +8,7 @@ use crate::runtime_api::FunctionIdentity;
 
 use super::error::FunctionConfigError;
 use crate::model::LOCAL_ACCOUNT_ID;
+use crate::net::limits::MAX_FUNCTION_CONCURRENCY;
 
 /// Everything needed to run a function binary as Lambda would.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +32,10 @@ pub struct FunctionConfig {
     pub memory_mb: u32,
     /// Most instances (processes) alive at once; invokes beyond it wait.
     pub max_instances: usize,
+    /// Invocations one instance runs at once: `None` for one (Lambda's default), `Some(n)` to
+    /// set `AWS_LAMBDA_MAX_CONCURRENCY=n` and hand an instance up to `n` concurrently, as
+    /// Lambda Managed Instances do (at most [`MAX_FUNCTION_CONCURRENCY`]).
+    pub max_concurrency: Option<usize>,
     /// `AWS_REGION`, also used in the ARN.
     pub region: String,
     /// Account id used in the ARN.
@@ -58,6 +63,7 @@ impl FunctionConfig {
             init_timeout: Duration::from_secs(10),
             memory_mb: 128,
             max_instances: 4,
+            max_concurrency: None,
             region: "us-east-1".to_owned(),
             account_id: LOCAL_ACCOUNT_ID.to_owned(),
             version: "$LATEST".to_owned(),
@@ -89,6 +95,13 @@ impl FunctionConfig {
     /// Set the most instances alive at once.
     pub fn with_max_instances(mut self, max_instances: usize) -> Self {
         self.max_instances = max_instances;
+        self
+    }
+
+    /// Hand each instance up to `max_concurrency` invocations at once (and tell it so with
+    /// `AWS_LAMBDA_MAX_CONCURRENCY`).
+    pub fn with_max_concurrency(mut self, max_concurrency: usize) -> Self {
+        self.max_concurrency = Some(max_concurrency);
         self
     }
 
@@ -147,6 +160,11 @@ impl FunctionConfig {
         if self.max_instances == 0 {
             return Err(FunctionConfigError::NoInstances);
         }
+        if let Some(n) = self.max_concurrency
+            && !(1..=MAX_FUNCTION_CONCURRENCY).contains(&n)
+        {
+            return Err(FunctionConfigError::InvalidConcurrency(n));
+        }
         if self.timeout.is_zero() {
             return Err(FunctionConfigError::ZeroTimeout);
         }
@@ -193,6 +211,10 @@ impl FunctionConfig {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
+        if let Some(n) = self.max_concurrency {
+            // What Lambda Managed Instances set: runtimes poll with this many workers.
+            env.push(("AWS_LAMBDA_MAX_CONCURRENCY".to_owned(), n.to_string()));
+        }
         env.extend(self.env.iter().cloned());
         env
     }
@@ -264,6 +286,12 @@ mod tests {
             base.clone().with_max_instances(0).validate(),
             Err(FunctionConfigError::NoInstances)
         );
+        for n in [0, MAX_FUNCTION_CONCURRENCY + 1] {
+            assert_eq!(
+                base.clone().with_max_concurrency(n).validate(),
+                Err(FunctionConfigError::InvalidConcurrency(n))
+            );
+        }
         assert_eq!(
             base.with_timeout(Duration::ZERO).validate(),
             Err(FunctionConfigError::ZeroTimeout)
@@ -299,6 +327,17 @@ mod tests {
         assert_eq!(get("AWS_REGION"), Some("ap-south-1"));
         assert_eq!(get("EXTRA"), Some("1"));
         assert_eq!(get("AWS_ACCESS_KEY_ID"), None);
+        assert_eq!(get("AWS_LAMBDA_MAX_CONCURRENCY"), None);
+        let concurrent = config.with_max_concurrency(8);
+        let env = concurrent.sandbox_env(
+            "127.0.0.1:9001".parse().expect("addr"),
+            "stream",
+            Path::new("/opt/fn"),
+        );
+        assert!(
+            env.contains(&("AWS_LAMBDA_MAX_CONCURRENCY".to_owned(), "8".to_owned())),
+            "{env:?}"
+        );
     }
 
     #[test]

@@ -24,6 +24,12 @@ pub enum FunctionConfigError {
     /// `timeout` is 0.
     #[error("timeout must be greater than zero")]
     ZeroTimeout,
+    /// `max_concurrency` is 0 or over lattice-local's bound.
+    #[error(
+        "max concurrency {0} is out of range: an instance runs 1 to {max} invocations at once",
+        max = crate::net::limits::MAX_FUNCTION_CONCURRENCY
+    )]
+    InvalidConcurrency(usize),
 }
 
 /// When, in an instance's life, something went wrong.

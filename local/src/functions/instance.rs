@@ -3,7 +3,7 @@
 use std::process::ExitStatus;
 use std::sync::Arc;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::runtime_api::{
@@ -12,6 +12,7 @@ use crate::runtime_api::{
 
 use super::config::{FunctionConfig, log_stream_name};
 use super::error::{InstancePhase, InvokeError};
+use super::invocation_log::{CapturedLog, LogTaps};
 use super::logs::{LogBuffer, LogSink};
 use super::process::{OutputTargets, Process, Signal};
 
@@ -31,6 +32,9 @@ pub struct InstanceStats {
     pub invocations: u64,
     /// Whether it is handling an invocation now.
     pub busy: bool,
+    /// How many invocations it is handling now (more than one only with
+    /// `AWS_LAMBDA_MAX_CONCURRENCY`).
+    pub in_flight: usize,
 }
 
 /// How an instance ended when the pool shut down.
@@ -74,6 +78,7 @@ impl Launcher {
             .config
             .sandbox_env(api.addr(), &log_stream_name(&self.config.version), &dir);
         let spawned_at = Instant::now();
+        let taps = Arc::new(LogTaps::default());
         let process = Process::spawn(
             &executable,
             &dir,
@@ -83,6 +88,7 @@ impl Launcher {
                 instance: id,
                 sink: Arc::clone(&self.sink),
                 pool: Arc::clone(&self.logs),
+                taps: Arc::clone(&taps),
             },
         )
         .map_err(spawn_error)?;
@@ -90,10 +96,11 @@ impl Launcher {
             id,
             api,
             process,
+            taps,
             spawned_at,
             init_duration: OnceLock::new(),
             invocations: AtomicU64::new(0),
-            busy: AtomicBool::new(false),
+            in_flight: AtomicUsize::new(0),
         })))
     }
 }
@@ -107,15 +114,29 @@ struct Inner {
     id: u64,
     api: RuntimeApi,
     process: Process,
+    /// The invocations whose logs are being caught.
+    taps: Arc<LogTaps>,
     spawned_at: Instant,
     init_duration: OnceLock<Duration>,
     invocations: AtomicU64,
-    busy: AtomicBool,
+    /// Invocations handed to it and not yet over; changed only under the pool's placement
+    /// lock ([`super::placement::Placement`]).
+    in_flight: AtomicUsize,
 }
 
 impl Instance {
     pub(crate) fn id(&self) -> u64 {
         self.0.id
+    }
+
+    /// Counts one more invocation in flight; the new count.
+    pub(crate) fn enter(&self) -> usize {
+        self.0.in_flight.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Counts one invocation less in flight; the count before.
+    pub(crate) fn leave(&self) -> usize {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed)
     }
 
     /// Wait for init to finish: the first `/next`, an init error, an exit, or the timeout.
@@ -144,15 +165,18 @@ impl Instance {
         }
     }
 
-    /// Run one invocation, bounded by `timeout`. On timeout the process is killed.
+    /// Run one invocation, bounded by `timeout`. On timeout the process is killed. With
+    /// `capture`, the lines the instance wrote meanwhile come back too (for a log tail).
     pub(crate) async fn invoke(
         &self,
         invocation: Invocation,
         timeout: Duration,
-    ) -> Result<InvocationResult, InvokeError> {
+        capture: bool,
+    ) -> (Result<InvocationResult, InvokeError>, Option<CapturedLog>) {
         let inner = &self.0;
         inner.invocations.fetch_add(1, Ordering::Relaxed);
-        inner.busy.store(true, Ordering::Relaxed);
+        let tap = capture.then(|| inner.taps.open());
+        let started = Instant::now();
         let pending = inner.api.dispatch(invocation);
         // A dropped reply means the runtime took the event and its connection died: the
         // process is going away, so its exit (or the timeout) decides.
@@ -173,8 +197,20 @@ impl Instance {
                 Err(InvokeError::Timeout { timeout })
             }
         };
-        inner.busy.store(false, Ordering::Relaxed);
-        outcome
+        let captured = match tap {
+            None => None,
+            Some(tap) => {
+                let duration = started.elapsed();
+                // What the function wrote before answering may still be in its pipes.
+                let _ = tokio::time::timeout(OUTPUT_DRAIN, inner.process.drained()).await;
+                inner.taps.close(&tap);
+                Some(CapturedLog {
+                    lines: tap.contents(),
+                    duration,
+                })
+            }
+        };
+        (outcome, captured)
     }
 
     /// Whether the process has ended (an idle instance can die too).
@@ -216,7 +252,8 @@ impl Instance {
             pid: inner.process.pid(),
             init_duration: inner.init_duration.get().copied(),
             invocations: inner.invocations.load(Ordering::Relaxed),
-            busy: inner.busy.load(Ordering::Relaxed),
+            busy: inner.in_flight.load(Ordering::Relaxed) > 0,
+            in_flight: inner.in_flight.load(Ordering::Relaxed),
         }
     }
 

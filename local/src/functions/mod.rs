@@ -24,8 +24,10 @@
 mod config;
 mod error;
 mod instance;
+mod invocation_log;
 mod logs;
 mod outcome;
+mod placement;
 mod pool;
 mod process;
 
@@ -33,8 +35,9 @@ pub use crate::runtime_api::FunctionError;
 pub use config::FunctionConfig;
 pub use error::{FunctionConfigError, InstancePhase, InvokeError};
 pub use instance::{InstanceExit, InstanceStats};
+pub use invocation_log::{CapturedLog, LOG_TAIL_BYTES, log_tail};
 pub use logs::{
     DiscardLogSink, LogBuffer, LogLine, LogSink, LogStream, StderrLogSink, TracingLogSink,
 };
-pub use outcome::{InvokeOptions, InvokeOutcome};
+pub use outcome::{InvokeOptions, InvokeOutcome, Invoked};
 pub use pool::FunctionPool;

@@ -1,4 +1,6 @@
-//! [`FunctionPool`]: warm instances of one function, reused, up to a concurrency limit.
+//! [`FunctionPool`]: warm instances of one function, reused, up to a concurrency limit; each
+//! instance takes one invocation at a time, or several with `AWS_LAMBDA_MAX_CONCURRENCY`
+//! ([`Placement`]).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,7 +10,7 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use http::HeaderValue;
 use tokio::runtime::Handle;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::runtime_api::{Invocation, new_uuid};
@@ -17,13 +19,15 @@ use super::config::FunctionConfig;
 use super::error::{FunctionConfigError, InvokeError};
 use super::instance::{Instance, InstanceExit, InstanceStats, Launcher};
 use super::logs::{LogBuffer, LogSink, TracingLogSink};
-use super::outcome::{InvokeOptions, InvokeOutcome};
+use super::outcome::{InvokeOptions, InvokeOutcome, Invoked};
+use super::placement::Placement;
 
 /// Runs one function binary as real Lambda-style processes.
 ///
 /// Instances start on first use (or with [`FunctionPool::warm`]), stay warm and are
-/// reused; at most `max_instances` exist at once, and further invokes wait for one to
-/// free up (bounded by `queue_timeout`). An instance that crashes or times out is
+/// reused; at most `max_instances` exist at once, each running one invocation at a time (or
+/// up to [`FunctionConfig::max_concurrency`]), and further invokes wait for room (bounded by
+/// `queue_timeout`). An instance that crashes or times out is
 /// discarded and the next invoke gets a fresh one. Cloning is cheap and shares the pool;
 /// when the last clone is dropped every process is killed.
 #[derive(Clone)]
@@ -39,12 +43,15 @@ struct Shared {
     launcher: Launcher,
     arn: String,
     arn_header: HeaderValue,
-    /// One permit per instance that may exist; an invoke holds one while it runs.
+    /// One permit per invocation that may be in flight (instances x invocations each); an
+    /// invoke holds one while it runs.
     permits: Arc<Semaphore>,
-    /// Ready, unused instances; the most recently used is reused first (it is warmest).
-    idle: Mutex<Vec<Instance>>,
-    /// Every instance not yet discarded, idle or busy.
-    live: Mutex<BTreeMap<u64, Instance>>,
+    /// One permit per instance that may exist; a live instance holds one.
+    slots: Arc<Semaphore>,
+    /// Which instance takes the next invocation.
+    placement: Placement,
+    /// Every instance not yet discarded, with its slot.
+    live: Mutex<BTreeMap<u64, (Instance, OwnedSemaphorePermit)>>,
     next_id: AtomicU64,
 }
 
@@ -79,7 +86,9 @@ impl FunctionPool {
             .map_err(|_| FunctionConfigError::InvalidName(config.name.clone()))?;
         let identity = Arc::new(config.identity());
         let logs = Arc::new(LogBuffer::new(config.log_retention_bytes));
-        let permits = Arc::new(Semaphore::new(config.max_instances));
+        let per_instance = config.max_concurrency.unwrap_or(1);
+        let permits = Arc::new(Semaphore::new(config.max_instances * per_instance));
+        let slots = Arc::new(Semaphore::new(config.max_instances));
         Ok(Self {
             shared: Arc::new(Shared {
                 home: Handle::try_current().ok(),
@@ -93,7 +102,8 @@ impl FunctionPool {
                 arn,
                 arn_header,
                 permits,
-                idle: Mutex::new(Vec::new()),
+                slots,
+                placement: Placement::new(per_instance),
                 live: Mutex::new(BTreeMap::new()),
                 next_id: AtomicU64::new(1),
             }),
@@ -126,18 +136,40 @@ impl FunctionPool {
         payload: Bytes,
         options: InvokeOptions,
     ) -> Result<InvokeOutcome, InvokeError> {
-        let invocation = self.invocation(payload, options)?;
+        self.run(payload, options, false).await.result
+    }
+
+    /// [`FunctionPool::invoke`], also catching the invocation's log as Lambda reports it for
+    /// `X-Amz-Log-Type: Tail` (`START`, the lines the instance wrote while it ran, `END`,
+    /// `REPORT`); no log when no instance ran it.
+    pub async fn invoke_logged(&self, payload: Bytes, options: InvokeOptions) -> Invoked {
+        self.run(payload, options, true).await
+    }
+
+    async fn run(&self, payload: Bytes, options: InvokeOptions, capture: bool) -> Invoked {
+        let invocation = match self.invocation(payload, options) {
+            Ok(invocation) => invocation,
+            Err(error) => {
+                return Invoked {
+                    result: Err(error),
+                    log: None,
+                };
+            }
+        };
         let shared = Arc::clone(&self.shared);
-        let run = async move { shared.run(invocation).await };
+        let run = async move { shared.run(invocation, capture).await };
         let running = match &self.shared.home {
             Some(home) => home.spawn(run),
             None => tokio::spawn(run),
         };
         match running.await {
-            Ok(outcome) => outcome,
+            Ok(invoked) => invoked,
             Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
             // Only happens while the runtime itself shuts down.
-            Err(_) => Err(InvokeError::ShutDown),
+            Err(_) => Invoked {
+                result: Err(InvokeError::ShutDown),
+                log: None,
+            },
         }
     }
 
@@ -173,15 +205,14 @@ impl FunctionPool {
         let missing = wanted.saturating_sub(locked(&self.shared.live).len());
         let mut starting = JoinSet::new();
         for _ in 0..missing {
-            let Ok(permit) = Arc::clone(&self.shared.permits).try_acquire_owned() else {
-                // Every permit is in use: those invokes are keeping instances alive anyway.
+            let Ok(slot) = Arc::clone(&self.shared.slots).try_acquire_owned() else {
+                // Every instance that may exist does: those keep serving anyway.
                 break;
             };
             let shared = Arc::clone(&self.shared);
             let start = async move {
-                let instance = shared.start_instance().await?;
-                shared.release(instance);
-                drop(permit);
+                let instance = shared.start_instance(slot).await?;
+                shared.placement.add_idle(instance);
                 Ok::<(), InvokeError>(())
             };
             match &self.shared.home {
@@ -209,7 +240,7 @@ impl FunctionPool {
     pub fn instances(&self) -> Vec<InstanceStats> {
         locked(&self.shared.live)
             .values()
-            .map(Instance::stats)
+            .map(|(instance, _)| instance.stats())
             .collect()
     }
 
@@ -223,12 +254,13 @@ impl FunctionPool {
     /// period. Returns how each instance ended.
     pub async fn shutdown(&self) -> Vec<InstanceExit> {
         self.shared.permits.close();
-        locked(&self.shared.idle).clear();
+        self.shared.slots.close();
+        self.shared.placement.clear();
         let instances = std::mem::take(&mut *locked(&self.shared.live));
         let grace = self.config().shutdown_grace;
         // All are signalled at once, so the whole shutdown takes one grace period.
         let mut stopping = JoinSet::new();
-        for instance in instances.into_values() {
+        for (instance, _slot) in instances.into_values() {
             stopping.spawn(async move { instance.terminate(grace).await });
         }
         let mut exits = Vec::new();
@@ -243,28 +275,36 @@ impl FunctionPool {
 }
 
 impl Shared {
-    async fn run(&self, mut invocation: Invocation) -> Result<InvokeOutcome, InvokeError> {
+    async fn run(&self, mut invocation: Invocation, capture: bool) -> Invoked {
         let config = &self.launcher.config;
-        let permit = match tokio::time::timeout(config.queue_timeout, self.permits.acquire()).await
-        {
-            Ok(Ok(permit)) => permit,
-            Ok(Err(_)) => return Err(InvokeError::ShutDown),
-            Err(_) => {
-                return Err(InvokeError::Throttled {
-                    waited: config.queue_timeout,
-                    max_instances: config.max_instances,
-                });
-            }
+        let failed = |error| Invoked {
+            result: Err(error),
+            log: None,
         };
-        let instance = match self.take_idle() {
-            Some(instance) => instance,
-            None => self.start_instance().await?,
+        let waited_until = tokio::time::Instant::now() + config.queue_timeout;
+        let throttled = || InvokeError::Throttled {
+            waited: config.queue_timeout,
+            max_instances: config.max_instances,
+        };
+        let permit = match tokio::time::timeout_at(waited_until, self.permits.acquire()).await {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_)) => return failed(InvokeError::ShutDown),
+            Err(_) => return failed(throttled()),
+        };
+        let instance = match self.instance_with_room(waited_until).await {
+            Ok(Some(instance)) => instance,
+            Ok(None) => return failed(throttled()),
+            Err(error) => return failed(error),
         };
         invocation.deadline_ms = deadline_ms(SystemTime::now() + config.timeout);
-        let result = instance.invoke(invocation, config.timeout).await;
-        match result {
+        let request_id = invocation.request_id().to_owned();
+        let (result, captured) = instance.invoke(invocation, config.timeout, capture).await;
+        let log = captured.map(|c| c.lambda_log(&request_id, &config.version, config.memory_mb));
+        let result = match result {
             Ok(result) => {
-                self.release(instance);
+                if !self.permits.is_closed() {
+                    self.placement.release(&instance);
+                }
                 drop(permit);
                 Ok(result.into())
             }
@@ -272,26 +312,54 @@ impl Shared {
                 self.discard(&instance);
                 Err(error)
             }
-        }
+        };
+        Invoked { result, log }
     }
 
-    /// A ready idle instance, discarding any that died while idle.
-    fn take_idle(&self) -> Option<Instance> {
+    /// An instance with room for one more invocation (counted as taken): an available one, a
+    /// new one if another may exist, or the first to gain room before `deadline` (`None`
+    /// after it).
+    async fn instance_with_room(
+        &self,
+        deadline: tokio::time::Instant,
+    ) -> Result<Option<Instance>, InvokeError> {
         loop {
-            let instance = locked(&self.idle).pop()?;
-            if !instance.has_ended() {
-                return Some(instance);
+            let changed = self.placement.changed();
+            let mut dead = Vec::new();
+            let found = self.placement.take(&mut dead);
+            for instance in &dead {
+                self.discard(instance);
             }
-            self.discard(&instance);
+            if let Some(instance) = found {
+                return Ok(Some(instance));
+            }
+            if self.permits.is_closed() {
+                return Err(InvokeError::ShutDown);
+            }
+            if self.placement.start_begins() {
+                if let Ok(slot) = Arc::clone(&self.slots).try_acquire_owned() {
+                    let started = self.start_instance(slot).await;
+                    if let Ok(instance) = &started {
+                        self.placement.claim_new(instance);
+                    }
+                    self.placement.start_ended();
+                    return started.map(Some);
+                }
+                self.placement.start_ended();
+            }
+            // Every instance that may exist is full (or starting): wait for room.
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                return Ok(None);
+            }
         }
     }
 
-    /// Start a new instance and wait until it is ready. The caller holds a permit for it.
-    async fn start_instance(&self) -> Result<Instance, InvokeError> {
+    /// Start a new instance in `slot` and wait until it is ready; it takes no invocation yet.
+    async fn start_instance(&self, slot: OwnedSemaphorePermit) -> Result<Instance, InvokeError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let instance = self.launcher.spawn(id).await?;
         // Registered before it is ready, so that a shutdown during init stops it too.
-        locked(&self.live).insert(id, instance.clone());
+        locked(&self.live).insert(id, (instance.clone(), slot));
         if let Err(error) = instance.ready(self.launcher.config.init_timeout).await {
             self.discard(&instance);
             return Err(error);
@@ -299,15 +367,9 @@ impl Shared {
         Ok(instance)
     }
 
-    /// Put a healthy instance back for reuse (unless the pool is shutting down).
-    fn release(&self, instance: Instance) {
-        if self.permits.is_closed() {
-            return;
-        }
-        locked(&self.idle).push(instance);
-    }
-
+    /// Kill `instance` and free its slot; it takes no more invocations.
     fn discard(&self, instance: &Instance) {
+        self.placement.remove(instance);
         locked(&self.live).remove(&instance.id());
         instance.kill();
     }

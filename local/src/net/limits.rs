@@ -53,3 +53,8 @@ pub const RUN_READY_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long a `--run` process group has after SIGTERM before SIGKILL. Kubernetes gives a pod
 /// 30 s (`terminationGracePeriodSeconds`); a developer's Ctrl-C should not wait that long.
 pub const RUN_STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// Most invocations one function instance may run at once (`--max-concurrency`). Each takes a
+/// connection to the instance's Runtime API (a parked `/invocation/next`), which serves
+/// [`LOCAL_API_MAX_CONNECTIONS`]; half of them leaves room for responses and extensions.
+pub const MAX_FUNCTION_CONCURRENCY: usize = LOCAL_API_MAX_CONNECTIONS / 2;

@@ -38,7 +38,7 @@ pub use ids::{new_trace_id, new_uuid};
 pub use invocation::{
     FunctionError, FunctionIdentity, InvalidHeader, Invocation, InvocationResult,
 };
-pub use state::{Phase, ShutdownReason};
+pub use state::{Phase, RESPONSE_TOO_LARGE, ShutdownReason};
 
 use state::{Queued, Shared, Shutdown};
 

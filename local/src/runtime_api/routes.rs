@@ -11,7 +11,7 @@ use super::body::{BodyError, ReadBody, read_limited};
 use super::extensions;
 use super::invocation::{FunctionError, InvocationResult};
 use super::reply::{self, Body};
-use super::state::{Phase, Queued, Shared};
+use super::state::{Phase, Queued, RESPONSE_TOO_LARGE, Shared};
 use crate::net::host::check_local_request;
 use crate::net::limits::MAX_RESPONSE_BYTES;
 
@@ -148,7 +148,7 @@ fn streamed_error(trailers: Option<&HeaderMap>) -> Option<FunctionError> {
 
 fn oversized_response() -> FunctionError {
     FunctionError::synthesized(
-        "Function.ResponseSizeTooLarge",
+        RESPONSE_TOO_LARGE,
         format!(
             "Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."
         ),

@@ -54,6 +54,10 @@ pub(crate) struct Shutdown {
     pub(crate) deadline_ms: u64,
 }
 
+/// The error type of an invocation whose response the Runtime API refused as too large (the
+/// real Runtime API's name for it).
+pub const RESPONSE_TOO_LARGE: &str = "Function.ResponseSizeTooLarge";
+
 pub(crate) struct Shared {
     pub(crate) identity: Arc<FunctionIdentity>,
     /// Only one `/next` can take an invocation at a time; parked `/next` calls queue here.

@@ -93,6 +93,15 @@ impl HttpTarget {
         &self.upstream
     }
 
+    /// `host:port` of the upstream (port 80 when the URL names none).
+    pub fn address(&self) -> String {
+        format!(
+            "{}:{}",
+            self.authority.host(),
+            self.authority.port_u16().unwrap_or(80)
+        )
+    }
+
     /// The upstream URI for a request's path and query.
     fn upstream_uri(&self, original: &Uri) -> Result<Uri, ProxyError> {
         let path_and_query = original.path_and_query().map_or("/", PathAndQuery::as_str);
@@ -138,11 +147,13 @@ mod tests {
         let target = HttpTarget::new("http://127.0.0.1:8090/base/").unwrap();
         let joined = target.upstream_uri(&"/app/x?y=1".parse().unwrap()).unwrap();
         assert_eq!(joined, "http://127.0.0.1:8090/base/app/x?y=1");
+        assert_eq!(target.address(), "127.0.0.1:8090");
         let plain = HttpTarget::new("http://127.0.0.1:8090").unwrap();
         assert_eq!(
             plain.upstream_uri(&"/app".parse().unwrap()).unwrap(),
             "http://127.0.0.1:8090/app"
         );
+        assert_eq!(HttpTarget::new("http://pod").unwrap().address(), "pod:80");
         for bad in ["127.0.0.1:80", "https://pod.local", "http://"] {
             assert!(
                 matches!(

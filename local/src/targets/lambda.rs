@@ -5,7 +5,8 @@ use bytes::Bytes;
 use http::request::Parts;
 use http_body_util::Full;
 use lattice_lambda::{
-    EventVersion, LatticeRequest, LatticeResponse, RequestContext, ResponseError,
+    EventVersion, IDENTITY_HEADER, LatticeRequest, LatticeResponse, NETWORK_HEADER, RequestContext,
+    ResponseError, TARGET_HEADER,
 };
 
 use super::{ClientInfo, apply_lattice_headers, strip_hop_by_hop};
@@ -94,6 +95,13 @@ impl LambdaTarget {
         let mut headers = parts.headers.clone();
         strip_hop_by_hop(&mut headers);
         apply_lattice_headers(&mut headers, &context, client);
+        if self.event_version == EventVersion::V2 {
+            // V2 carries the caller, network and target in `requestContext`; Lattice's V2
+            // events have no headers for them (the User Guide's V2 example, `events/v2-*.json`).
+            for name in [IDENTITY_HEADER, NETWORK_HEADER, TARGET_HEADER] {
+                headers.remove(name);
+            }
+        }
         request.headers = headers;
         request.body = body.into();
         request.context = Some(context);

@@ -58,6 +58,11 @@ pub enum UpError {
         /// What is wrong.
         source: FunctionConfigError,
     },
+    /// `--max-concurrency` named a function the template does not have.
+    #[error(
+        "--max-concurrency names {0:?}, which is not a function of the template (logical id or FunctionName)"
+    )]
+    UnknownFunction(String),
     /// `--upstream` named a target group the template does not have.
     #[error("--upstream names {0:?}, which is not an IP/INSTANCE/ALB target group of the template")]
     UnknownUpstream(String),

@@ -27,7 +27,7 @@ pub use sources::{Sources, map_manifests, print_notes};
 pub use stack::{Stack, StackOptions};
 pub use workspace::Workspace;
 
-use crate::access_log::{AccessLog, AccessLogWriter};
+use crate::access_log::{AccessLog, AccessLogFormat, AccessLogWriter};
 use crate::auth::CredentialStore;
 use crate::dataplane::DataPlaneOptions;
 use crate::invoke_api::InvokeApi;
@@ -65,10 +65,14 @@ pub struct UpOptions {
     pub invoke_port: u16,
     /// Most concurrent instances per function.
     pub max_instances: usize,
+    /// `--max-concurrency NAME=N`: invocations one instance of function NAME runs at once.
+    pub max_concurrency: BTreeMap<String, usize>,
     /// Source VPC ARN for callers whose credentials name none.
     pub source_vpc_arn: Option<String>,
     /// Skip `cargo build`.
     pub no_build: bool,
+    /// `--access-log`: how access-log lines are written to stdout, `None` for not at all.
+    pub access_log: Option<AccessLogFormat>,
 }
 
 /// `lattice-local up`, started: the stack, the Invoke API, the `--run` processes and the
@@ -81,7 +85,7 @@ pub struct Up {
     pub invoke_api: InvokeApi,
     /// The `--run` processes.
     pub backends: Vec<BackendProcess>,
-    access_log: AccessLogWriter,
+    access_log: Option<AccessLogWriter>,
 }
 
 impl Up {
@@ -96,7 +100,9 @@ impl Up {
         } = self;
         drop(invoke_api);
         let pools = stack.stop_serving();
-        access_log.finish();
+        if let Some(writer) = access_log {
+            writer.finish();
+        }
         // All at once, so the whole shutdown takes one grace period.
         let functions = futures_util::future::join_all(pools.values().map(|p| p.shutdown()));
         let processes = futures_util::future::join_all(backends.into_iter().map(|b| b.stop()));
@@ -162,7 +168,13 @@ pub async fn start(options: UpOptions) -> Result<Up, UpError> {
         .collect();
     upstreams.extend(target_group_keys("--run", run_urls, manifests)?);
 
-    let (access_log, writer) = AccessLog::stdout().map_err(UpError::AccessLog)?;
+    let (access_log, writer) = match options.access_log {
+        Some(format) => {
+            let (log, writer) = AccessLog::stdout(format).map_err(UpError::AccessLog)?;
+            (log, Some(writer))
+        }
+        None => (AccessLog::Off, None),
+    };
     let mut data_plane = DataPlaneOptions::new(options.region.clone(), Arc::clone(&store));
     data_plane.bind = options.bind;
     data_plane.host_port = options.port;
@@ -174,16 +186,21 @@ pub async fn start(options: UpOptions) -> Result<Up, UpError> {
     let mut stack_options = StackOptions::new(data_plane);
     stack_options.upstreams = upstreams.clone();
     stack_options.max_instances = options.max_instances;
+    stack_options.max_concurrency = options.max_concurrency.clone();
     stack_options.function_principal = function_principal.clone();
     let stack = Stack::start(topology, stack_options, |name| workspace.binary(name)).await?;
 
     let invoke_addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), options.invoke_port);
-    let invoke_api = InvokeApi::bind(invoke_addr, stack.pools.values().cloned())
-        .await
-        .map_err(|source| UpError::InvokeApi {
-            addr: invoke_addr,
-            source,
-        })?;
+    let invoke_api = InvokeApi::bind(
+        invoke_addr,
+        options.region.clone(),
+        stack.pools.values().cloned(),
+    )
+    .await
+    .map_err(|source| UpError::InvokeApi {
+        addr: invoke_addr,
+        source,
+    })?;
 
     println!(
         "lattice-local is serving {} (region {}):",

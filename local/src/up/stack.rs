@@ -21,6 +21,9 @@ pub struct StackOptions {
     pub upstreams: BTreeMap<String, String>,
     /// Most concurrent instances per function.
     pub max_instances: usize,
+    /// Invocations one instance of a function (logical id or name) runs at once
+    /// (`--max-concurrency NAME=N`, `AWS_LAMBDA_MAX_CONCURRENCY`).
+    pub max_concurrency: BTreeMap<String, usize>,
     /// Credentials given to every function (its "execution role"), if any.
     pub function_principal: Option<LocalPrincipal>,
     /// Extra environment per function (logical id), applied last.
@@ -35,6 +38,7 @@ impl std::fmt::Debug for StackOptions {
             .field("data_plane", &self.data_plane)
             .field("upstreams", &self.upstreams)
             .field("max_instances", &self.max_instances)
+            .field("max_concurrency", &self.max_concurrency)
             .finish_non_exhaustive()
     }
 }
@@ -46,6 +50,7 @@ impl StackOptions {
             data_plane,
             upstreams: BTreeMap::new(),
             max_instances: 4,
+            max_concurrency: BTreeMap::new(),
             function_principal: None,
             extra_env: BTreeMap::new(),
             log_sink: Arc::new(TracingLogSink),
@@ -72,6 +77,15 @@ impl Stack {
         binary: impl Fn(&str) -> PathBuf,
     ) -> Result<Self, UpError> {
         let bound = BoundDataPlane::bind(topology, &options.data_plane).await?;
+        for named in options.max_concurrency.keys() {
+            let known = topology
+                .functions
+                .values()
+                .any(|f| &f.logical_id == named || &f.name == named);
+            if !known {
+                return Err(UpError::UnknownFunction(named.clone()));
+            }
+        }
         let mut pools = BTreeMap::new();
         for function in topology.functions.values() {
             let path = binary(&function.binary);
@@ -86,6 +100,13 @@ impl Stack {
                 .with_memory_mb(function.memory_mb)
                 .with_region(options.data_plane.region.clone())
                 .with_max_instances(options.max_instances);
+            let concurrency = options
+                .max_concurrency
+                .get(&function.logical_id)
+                .or_else(|| options.max_concurrency.get(&function.name));
+            if let Some(&n) = concurrency {
+                config = config.with_max_concurrency(n);
+            }
             for (name, value) in &function.env {
                 config = config.with_env(name.clone(), local_urls(value, &bound));
             }

@@ -79,6 +79,39 @@ pub fn fixture_binary() -> PathBuf {
     .clone()
 }
 
+/// `examples/raw-event-target.rs` (answers with the raw event it received), built.
+pub fn raw_event_target_binary() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        cargo_build(
+            &["-p", "lattice-local", "--example", "raw-event-target"],
+            "examples/raw-event-target",
+        )
+    })
+    .clone()
+}
+
+/// The workspace's `examples/axum-function` (an `axum::Router` served by `run_concurrent`),
+/// built.
+pub fn axum_function_binary() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        cargo_build(
+            &["-p", "axum-function", "--bin", "axum-function"],
+            "axum-function",
+        )
+    })
+    .clone()
+}
+
+/// An access record as the JSON access log writes it, parsed.
+pub fn json_record(record: &lattice_local::access_log::AccessRecord) -> Map<String, Value> {
+    match serde_json::from_str(&record.to_json_line()) {
+        Ok(Value::Object(map)) => map,
+        other => panic!("an access record is not a JSON object: {other:?}"),
+    }
+}
+
 /// The runtime helper's `test-function` fixture, built.
 pub fn test_function_binary() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
@@ -239,7 +272,17 @@ pub struct Signer<'a> {
     pub sigv4a: bool,
 }
 
-impl Signer<'_> {
+impl<'a> Signer<'a> {
+    /// SigV4 with these keys, now.
+    pub fn v4_now(access_key_id: &'a str, secret: &'a str) -> Self {
+        Signer {
+            access_key_id,
+            secret,
+            time: SystemTime::now(),
+            sigv4a: false,
+        }
+    }
+
     /// Signs with `aws-sigv4` for `vpc-lattice-svcs`, unsigned payload.
     pub fn sign(&self, request: &mut Request<Full<Bytes>>) {
         let identity: Identity = Credentials::new(

@@ -19,7 +19,9 @@ pub fn up_options(template: Option<PathBuf>, k8s: Option<PathBuf>) -> lattice_lo
         service_ports: std::collections::BTreeMap::new(),
         invoke_port: 0,
         max_instances: 1,
+        max_concurrency: std::collections::BTreeMap::new(),
         source_vpc_arn: None,
         no_build: true,
+        access_log: Some(lattice_local::access_log::AccessLogFormat::Text),
     }
 }

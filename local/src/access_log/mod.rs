@@ -1,6 +1,8 @@
-//! One line per request: service, method, path, matched rule, target, status, latency, for a
-//! refused or failed request the reason, and the auth policy statement that decided. Absent
-//! values are `-`, as in Lattice's logs.
+//! One line per request, in one of two formats ([`AccessLogFormat`]): a short text line
+//! (service, method, path, matched rule, target, status, latency, for a refused or failed
+//! request the reason, and the auth policy statement that decided), or the JSON object Lattice publishes to `VpcLatticeAccessLogs`
+//! ([`json`]). Absent values are `-`, as in Lattice's logs. Both are views of one
+//! [`AccessRecord`] ([`record`]).
 //!
 //! ```text
 //! access service=foo-service method=GET path=/ rule=default target=lambda:ProviderFunction status=200 latency_ms=0.41 reason=- auth=service:AllowOrg
@@ -15,14 +17,17 @@
 //! is written once the output moves again. [`AccessLogWriter::finish`] writes every line queued
 //! before it, so none is lost on shutdown.
 
-use std::fmt;
+pub mod json;
+pub mod record;
+
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use http::{Method, StatusCode, Uri};
+pub use json::LatticeAccessLog;
+pub use record::{AccessRecord, TlsFacts};
 
 /// Lines that may wait for the writer before further ones are dropped (and counted).
 pub const ACCESS_LOG_QUEUE: usize = 8192;
@@ -30,64 +35,22 @@ pub const ACCESS_LOG_QUEUE: usize = 8192;
 /// How long a line may wait for the writer when the queue is not filling up.
 pub const ACCESS_LOG_INTERVAL: Duration = Duration::from_millis(20);
 
-/// One request as the access log records it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AccessRecord {
-    /// The service, or `None` when no service matched the `Host`.
-    pub service: Option<Arc<str>>,
-    /// Method.
-    pub method: Method,
-    /// The request target; only its path is written (the query may carry secrets).
-    pub uri: Uri,
-    /// Matched rule (logical id) or `default`; `None` when routing did not happen.
-    pub rule: Option<Arc<str>>,
-    /// Target (`lambda:<function>`, `http:<url>`, `fixed-response`), if one was chosen.
-    pub target: Option<Arc<str>>,
-    /// Status sent to the client.
-    pub status: StatusCode,
-    /// Time from receiving the request head to having the response head.
-    pub latency: Duration,
-    /// Why the request was refused or failed (`denied-by-auth-policy`, `target-timeout`, …).
-    pub reason: Option<&'static str>,
-    /// The auth policy and statement that decided (`service:<Sid>`, `network:<Sid>`,
-    /// `<level>:no-statement-allowed`, `<level>:no-policy`); `None` when no policy applied.
-    pub auth: Option<Arc<str>>,
+/// How each record is written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AccessLogFormat {
+    /// The short text line ([`AccessRecord`]'s `Display`).
+    #[default]
+    Text,
+    /// Lattice's `VpcLatticeAccessLogs` JSON object, one per line.
+    Json,
 }
 
-impl AccessRecord {
-    /// The request path.
-    pub fn path(&self) -> &str {
-        self.uri.path()
-    }
-}
-
-/// `value`, or `-` when absent.
-struct OrDash<'a, T>(&'a Option<T>);
-
-impl<T: fmt::Display> fmt::Display for OrDash<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Some(value) => value.fmt(f),
-            None => f.write_str("-"),
+impl AccessLogFormat {
+    fn write(self, output: &mut impl Write, record: &AccessRecord) -> std::io::Result<()> {
+        match self {
+            AccessLogFormat::Text => writeln!(output, "{record}"),
+            AccessLogFormat::Json => writeln!(output, "{}", record.to_json_line()),
         }
-    }
-}
-
-impl fmt::Display for AccessRecord {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "access service={} method={} path={} rule={} target={} status={} latency_ms={:.2} reason={} auth={}",
-            OrDash(&self.service),
-            self.method,
-            self.path(),
-            OrDash(&self.rule),
-            OrDash(&self.target),
-            self.status.as_u16(),
-            self.latency.as_secs_f64() * 1000.0,
-            OrDash(&self.reason),
-            OrDash(&self.auth),
-        )
     }
 }
 
@@ -142,19 +105,20 @@ impl AccessLog {
     }
 
     /// A log written to this process's stdout by a writer thread.
-    pub fn stdout() -> std::io::Result<(Self, AccessLogWriter)> {
-        Self::to_writer(std::io::stdout())
+    pub fn stdout(format: AccessLogFormat) -> std::io::Result<(Self, AccessLogWriter)> {
+        Self::to_writer(std::io::stdout(), format)
     }
 
     /// A log written to `output` by a writer thread, one line per request.
     pub fn to_writer(
         output: impl Write + Send + 'static,
+        format: AccessLogFormat,
     ) -> std::io::Result<(Self, AccessLogWriter)> {
         let queue = Arc::new(Queue::default());
         let written = Arc::clone(&queue);
         let thread = std::thread::Builder::new()
             .name("access-log".into())
-            .spawn(move || write_lines(&written, output))?;
+            .spawn(move || write_lines(&written, output, format))?;
         let writer = AccessLogWriter {
             queue: Arc::clone(&queue),
             thread: Some(thread),
@@ -227,7 +191,7 @@ impl Drop for AccessLogWriter {
 
 /// The writer thread: takes the whole queue every interval (or when woken), writes one line
 /// per record and flushes once.
-fn write_lines(queue: &Queue, output: impl Write) {
+fn write_lines(queue: &Queue, output: impl Write, format: AccessLogFormat) {
     let mut output = std::io::BufWriter::new(output);
     let mut batch = Vec::new();
     let mut reported = 0;
@@ -245,7 +209,7 @@ fn write_lines(queue: &Queue, output: impl Write) {
         };
         // A failing output (closed stdout) must not stop the server; lines are then lost.
         for record in batch.drain(..) {
-            let _ = writeln!(output, "{record}");
+            let _ = format.write(&mut output, &record);
         }
         let dropped = queue.dropped.load(Ordering::Relaxed);
         if dropped > reported {
@@ -267,18 +231,21 @@ fn write_lines(queue: &Queue, output: impl Write) {
 mod tests {
     use super::*;
 
+    use http::{Method, StatusCode, Uri};
+
     fn record(path: &'static str) -> AccessRecord {
-        AccessRecord {
-            service: Some("eks-app".into()),
-            method: Method::GET,
-            uri: Uri::from_static(path),
-            rule: Some("EksAppRule".into()),
-            target: Some("http:http://127.0.0.1:8090/".into()),
-            status: StatusCode::OK,
-            latency: Duration::from_micros(1250),
-            reason: None,
-            auth: Some("service:Statement[0]".into()),
-        }
+        let mut record = AccessRecord::new(
+            std::time::UNIX_EPOCH,
+            Method::GET,
+            Uri::from_static(path),
+            "127.0.0.1:4000".parse().unwrap(),
+        );
+        record.service = Some("eks-app".into());
+        record.rule = Some("EksAppRule".into());
+        record.target = Some("http:http://127.0.0.1:8090/".into());
+        record.latency = Duration::from_micros(1250);
+        record.auth = Some("service:Statement[0]".into());
+        record
     }
 
     #[test]
@@ -323,7 +290,7 @@ mod tests {
     #[test]
     fn finishing_writes_every_line_queued_before_it() {
         let output = Shared::default();
-        let (log, writer) = AccessLog::to_writer(output.clone()).unwrap();
+        let (log, writer) = AccessLog::to_writer(output.clone(), AccessLogFormat::Text).unwrap();
         // Fewer than the queue holds, sent faster than a thread could write them one by one.
         for _ in 0..1000 {
             log.record(record("/app"));
@@ -337,5 +304,24 @@ mod tests {
         );
         // After the writer finished, recording is a no-op, not a panic.
         log.record(record("/late"));
+    }
+
+    #[test]
+    fn the_json_format_writes_one_lattice_object_per_line() {
+        let output = Shared::default();
+        let (log, writer) = AccessLog::to_writer(output.clone(), AccessLogFormat::Json).unwrap();
+        log.record(record("/app?token=secret"));
+        log.record(record("/other"));
+        writer.finish();
+        let text = String::from_utf8(output.0.lock().unwrap().clone()).unwrap();
+        let paths: Vec<String> = text
+            .lines()
+            .map(|line| {
+                let object: serde_json::Value = serde_json::from_str(line).unwrap();
+                object["requestPath"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        assert_eq!(paths, ["/app", "/other"], "{text}");
+        assert!(!text.contains("secret"), "{text}");
     }
 }
