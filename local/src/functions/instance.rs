@@ -12,6 +12,7 @@ use crate::runtime_api::{
 
 use super::config::{FunctionConfig, log_stream_name};
 use super::error::{InstancePhase, InvokeError};
+use super::invocation_log::{CapturedLog, LogTaps};
 use super::logs::{LogBuffer, LogSink};
 use super::process::{OutputTargets, Process, Signal};
 
@@ -74,6 +75,7 @@ impl Launcher {
             .config
             .sandbox_env(api.addr(), &log_stream_name(&self.config.version), &dir);
         let spawned_at = Instant::now();
+        let taps = Arc::new(LogTaps::default());
         let process = Process::spawn(
             &executable,
             &dir,
@@ -83,6 +85,7 @@ impl Launcher {
                 instance: id,
                 sink: Arc::clone(&self.sink),
                 pool: Arc::clone(&self.logs),
+                taps: Arc::clone(&taps),
             },
         )
         .map_err(spawn_error)?;
@@ -90,6 +93,7 @@ impl Launcher {
             id,
             api,
             process,
+            taps,
             spawned_at,
             init_duration: OnceLock::new(),
             invocations: AtomicU64::new(0),
@@ -107,6 +111,8 @@ struct Inner {
     id: u64,
     api: RuntimeApi,
     process: Process,
+    /// The invocations whose logs are being caught.
+    taps: Arc<LogTaps>,
     spawned_at: Instant,
     init_duration: OnceLock<Duration>,
     invocations: AtomicU64,
@@ -144,15 +150,19 @@ impl Instance {
         }
     }
 
-    /// Run one invocation, bounded by `timeout`. On timeout the process is killed.
+    /// Run one invocation, bounded by `timeout`. On timeout the process is killed. With
+    /// `capture`, the lines the instance wrote meanwhile come back too (for a log tail).
     pub(crate) async fn invoke(
         &self,
         invocation: Invocation,
         timeout: Duration,
-    ) -> Result<InvocationResult, InvokeError> {
+        capture: bool,
+    ) -> (Result<InvocationResult, InvokeError>, Option<CapturedLog>) {
         let inner = &self.0;
         inner.invocations.fetch_add(1, Ordering::Relaxed);
         inner.busy.store(true, Ordering::Relaxed);
+        let tap = capture.then(|| inner.taps.open());
+        let started = Instant::now();
         let pending = inner.api.dispatch(invocation);
         // A dropped reply means the runtime took the event and its connection died: the
         // process is going away, so its exit (or the timeout) decides.
@@ -174,7 +184,20 @@ impl Instance {
             }
         };
         inner.busy.store(false, Ordering::Relaxed);
-        outcome
+        let captured = match tap {
+            None => None,
+            Some(tap) => {
+                let duration = started.elapsed();
+                // What the function wrote before answering may still be in its pipes.
+                let _ = tokio::time::timeout(OUTPUT_DRAIN, inner.process.drained()).await;
+                inner.taps.close(&tap);
+                Some(CapturedLog {
+                    lines: tap.contents(),
+                    duration,
+                })
+            }
+        };
+        (outcome, captured)
     }
 
     /// Whether the process has ended (an idle instance can die too).

@@ -5,6 +5,9 @@ use std::io::Write as _;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::sync::{mpsc, oneshot};
+
+use super::invocation_log::LogTaps;
 
 /// Which pipe a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,7 +147,12 @@ pub(crate) struct LogTargets {
     pub(crate) pool: Arc<LogBuffer>,
     /// This instance's own recent stderr, for crash reports.
     pub(crate) tail: Option<Arc<LogBuffer>>,
+    /// The invocations whose logs are being caught.
+    pub(crate) taps: Arc<LogTaps>,
 }
+
+/// A request to a pump: answer once every byte the pipe holds now has been handed on.
+pub(crate) type DrainRequest = oneshot::Sender<()>;
 
 impl LogTargets {
     fn emit(&self, raw: &[u8]) {
@@ -160,15 +168,33 @@ impl LogTargets {
         if let Some(tail) = &self.tail {
             tail.push(&text);
         }
+        self.taps.write(&text);
     }
 }
 
-/// Read `pipe` to its end, handing each line to `targets`.
-pub(crate) async fn pump_lines(pipe: impl AsyncRead + Unpin, targets: LogTargets) {
+/// Read `pipe` to its end, handing each line to `targets`; answer each request on `drain`
+/// once the pipe has nothing more to read for now.
+pub(crate) async fn pump_lines(
+    pipe: impl AsyncRead + Unpin,
+    targets: LogTargets,
+    mut drain: mpsc::UnboundedReceiver<DrainRequest>,
+) {
     let mut reader = BufReader::new(pipe);
     let mut line = Vec::new();
-    // A read error ends the stream like end-of-file does: the pipe is unusable.
-    while let Ok(chunk) = reader.fill_buf().await {
+    loop {
+        // Reading comes first: a drain request is answered only when a read would wait. A line
+        // a function wrote before answering is in the pipe, and its readiness reached the
+        // runtime no later than the answer did, so it is read before the request is answered.
+        let read = tokio::select! {
+            biased;
+            read = reader.fill_buf() => read,
+            Some(request) = drain.recv() => {
+                let _ = request.send(());
+                continue;
+            }
+        };
+        // A read error ends the stream like end-of-file does: the pipe is unusable.
+        let Ok(chunk) = read else { break };
         if chunk.is_empty() {
             break;
         }
@@ -245,8 +271,10 @@ mod tests {
             sink: sink.clone(),
             pool: pool.clone(),
             tail: Some(tail.clone()),
+            taps: Arc::default(),
         };
-        pump_lines(&b"one\r\ntwo\n\xffthree"[..], targets).await;
+        let (_drain, requests) = mpsc::unbounded_channel();
+        pump_lines(&b"one\r\ntwo\n\xffthree"[..], targets, requests).await;
         assert_eq!(
             *sink.0.lock().unwrap_or_else(PoisonError::into_inner),
             [

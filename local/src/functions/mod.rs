@@ -24,6 +24,7 @@
 mod config;
 mod error;
 mod instance;
+mod invocation_log;
 mod logs;
 mod outcome;
 mod pool;
@@ -33,8 +34,9 @@ pub use crate::runtime_api::FunctionError;
 pub use config::FunctionConfig;
 pub use error::{FunctionConfigError, InstancePhase, InvokeError};
 pub use instance::{InstanceExit, InstanceStats};
+pub use invocation_log::{CapturedLog, LOG_TAIL_BYTES, log_tail};
 pub use logs::{
     DiscardLogSink, LogBuffer, LogLine, LogSink, LogStream, StderrLogSink, TracingLogSink,
 };
-pub use outcome::{InvokeOptions, InvokeOutcome};
+pub use outcome::{InvokeOptions, InvokeOutcome, Invoked};
 pub use pool::FunctionPool;

@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 
+use super::error::InvokeError;
 use crate::runtime_api::{FunctionError, InvocationResult};
 
 /// Optional per-invocation values; all default to what Lambda would generate.
@@ -15,6 +16,17 @@ pub struct InvokeOptions {
     pub client_context: Option<String>,
     /// Cognito identity JSON (`Lambda-Runtime-Cognito-Identity`).
     pub cognito_identity: Option<String>,
+}
+
+/// An invocation and, when asked for ([`FunctionPool::invoke_logged`]), its log.
+///
+/// [`FunctionPool::invoke_logged`]: super::FunctionPool::invoke_logged
+#[derive(Debug)]
+pub struct Invoked {
+    /// What [`FunctionPool::invoke`](super::FunctionPool::invoke) returns.
+    pub result: Result<InvokeOutcome, InvokeError>,
+    /// The log as Lambda writes it (`START` … `REPORT`), if an instance ran the invocation.
+    pub log: Option<String>,
 }
 
 /// A finished invocation: the function answered, with a response or an error.

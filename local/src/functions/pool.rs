@@ -17,7 +17,7 @@ use super::config::FunctionConfig;
 use super::error::{FunctionConfigError, InvokeError};
 use super::instance::{Instance, InstanceExit, InstanceStats, Launcher};
 use super::logs::{LogBuffer, LogSink, TracingLogSink};
-use super::outcome::{InvokeOptions, InvokeOutcome};
+use super::outcome::{InvokeOptions, InvokeOutcome, Invoked};
 
 /// Runs one function binary as real Lambda-style processes.
 ///
@@ -126,18 +126,40 @@ impl FunctionPool {
         payload: Bytes,
         options: InvokeOptions,
     ) -> Result<InvokeOutcome, InvokeError> {
-        let invocation = self.invocation(payload, options)?;
+        self.run(payload, options, false).await.result
+    }
+
+    /// [`FunctionPool::invoke`], also catching the invocation's log as Lambda reports it for
+    /// `X-Amz-Log-Type: Tail` (`START`, the lines the instance wrote while it ran, `END`,
+    /// `REPORT`); no log when no instance ran it.
+    pub async fn invoke_logged(&self, payload: Bytes, options: InvokeOptions) -> Invoked {
+        self.run(payload, options, true).await
+    }
+
+    async fn run(&self, payload: Bytes, options: InvokeOptions, capture: bool) -> Invoked {
+        let invocation = match self.invocation(payload, options) {
+            Ok(invocation) => invocation,
+            Err(error) => {
+                return Invoked {
+                    result: Err(error),
+                    log: None,
+                };
+            }
+        };
         let shared = Arc::clone(&self.shared);
-        let run = async move { shared.run(invocation).await };
+        let run = async move { shared.run(invocation, capture).await };
         let running = match &self.shared.home {
             Some(home) => home.spawn(run),
             None => tokio::spawn(run),
         };
         match running.await {
-            Ok(outcome) => outcome,
+            Ok(invoked) => invoked,
             Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
             // Only happens while the runtime itself shuts down.
-            Err(_) => Err(InvokeError::ShutDown),
+            Err(_) => Invoked {
+                result: Err(InvokeError::ShutDown),
+                log: None,
+            },
         }
     }
 
@@ -243,14 +265,18 @@ impl FunctionPool {
 }
 
 impl Shared {
-    async fn run(&self, mut invocation: Invocation) -> Result<InvokeOutcome, InvokeError> {
+    async fn run(&self, mut invocation: Invocation, capture: bool) -> Invoked {
         let config = &self.launcher.config;
+        let failed = |error| Invoked {
+            result: Err(error),
+            log: None,
+        };
         let permit = match tokio::time::timeout(config.queue_timeout, self.permits.acquire()).await
         {
             Ok(Ok(permit)) => permit,
-            Ok(Err(_)) => return Err(InvokeError::ShutDown),
+            Ok(Err(_)) => return failed(InvokeError::ShutDown),
             Err(_) => {
-                return Err(InvokeError::Throttled {
+                return failed(InvokeError::Throttled {
                     waited: config.queue_timeout,
                     max_instances: config.max_instances,
                 });
@@ -258,11 +284,16 @@ impl Shared {
         };
         let instance = match self.take_idle() {
             Some(instance) => instance,
-            None => self.start_instance().await?,
+            None => match self.start_instance().await {
+                Ok(instance) => instance,
+                Err(error) => return failed(error),
+            },
         };
         invocation.deadline_ms = deadline_ms(SystemTime::now() + config.timeout);
-        let result = instance.invoke(invocation, config.timeout).await;
-        match result {
+        let request_id = invocation.request_id().to_owned();
+        let (result, captured) = instance.invoke(invocation, config.timeout, capture).await;
+        let log = captured.map(|c| c.lambda_log(&request_id, &config.version, config.memory_mb));
+        let result = match result {
             Ok(result) => {
                 self.release(instance);
                 drop(permit);
@@ -272,7 +303,8 @@ impl Shared {
                 self.discard(&instance);
                 Err(error)
             }
-        }
+        };
+        Invoked { result, log }
     }
 
     /// A ready idle instance, discarding any that died while idle.

@@ -7,9 +7,10 @@ use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
 
 use tokio::process::{Child, Command};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
-use super::logs::{LogBuffer, LogStream, LogTargets, pump_lines};
+use super::invocation_log::LogTaps;
+use super::logs::{DrainRequest, LogBuffer, LogStream, LogTargets, pump_lines};
 
 /// What the owner may ask of a running process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +31,7 @@ pub(crate) struct OutputTargets {
     pub(crate) instance: u64,
     pub(crate) sink: Arc<dyn super::LogSink>,
     pub(crate) pool: Arc<LogBuffer>,
+    pub(crate) taps: Arc<LogTaps>,
 }
 
 /// Bytes of recent stderr kept per instance for crash reports.
@@ -44,6 +46,8 @@ pub(crate) struct Process {
     /// Closed (sender dropped) once both pipes reached end of file.
     output: watch::Receiver<()>,
     stderr_tail: Arc<LogBuffer>,
+    /// One per pipe: ask its pump to hand on what the pipe holds.
+    drains: Vec<mpsc::UnboundedSender<DrainRequest>>,
 }
 
 impl Process {
@@ -78,20 +82,26 @@ impl Process {
             sink: Arc::clone(&output.sink),
             pool: Arc::clone(&output.pool),
             tail,
+            taps: Arc::clone(&output.taps),
         };
+        let mut drains = Vec::new();
         if let Some(stdout) = child.stdout.take() {
             let targets = targets(LogStream::Stdout, None);
             let open = Arc::clone(&output_open);
+            let (drain, requests) = mpsc::unbounded_channel();
+            drains.push(drain);
             tokio::spawn(async move {
-                pump_lines(stdout, targets).await;
+                pump_lines(stdout, targets, requests).await;
                 drop(open);
             });
         }
         if let Some(stderr) = child.stderr.take() {
             let targets = targets(LogStream::Stderr, Some(Arc::clone(&stderr_tail)));
             let open = Arc::clone(&output_open);
+            let (drain, requests) = mpsc::unbounded_channel();
+            drains.push(drain);
             tokio::spawn(async move {
-                pump_lines(stderr, targets).await;
+                pump_lines(stderr, targets, requests).await;
                 drop(open);
             });
         }
@@ -106,6 +116,7 @@ impl Process {
             ended,
             output: output_closed,
             stderr_tail,
+            drains,
         })
     }
 
@@ -138,6 +149,22 @@ impl Process {
     pub(crate) async fn output_closed(&self) {
         let mut output = self.output.clone();
         while output.changed().await.is_ok() {}
+    }
+
+    /// Wait until every line the process has written so far has been handed on (a pipe that
+    /// has ended has nothing left).
+    pub(crate) async fn drained(&self) {
+        let mut answers = Vec::with_capacity(self.drains.len());
+        for drain in &self.drains {
+            let (answer, answered) = oneshot::channel();
+            if drain.send(answer).is_ok() {
+                answers.push(answered);
+            }
+        }
+        for answered in answers {
+            // A pump that ended dropped the request: its pipe is fully read.
+            let _ = answered.await;
+        }
     }
 
     /// The most recent stderr lines.
