@@ -22,6 +22,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use http::{Method, StatusCode, Uri};
+use lattice_lambda::Identity;
 
 /// Lines that may wait for the writer before further ones are dropped (and counted).
 pub const ACCESS_LOG_QUEUE: usize = 8192;
@@ -48,6 +49,13 @@ pub struct AccessRecord {
     pub latency: Duration,
     /// Why the request was refused or failed (`denied-by-auth-policy`, `target-timeout`, …).
     pub reason: Option<&'static str>,
+    /// The caller, once its signature was verified (also when its request was then denied);
+    /// `None` for an unsigned request or one refused before authentication. Kept only while
+    /// something reads records (the access log or the inspector).
+    pub caller: Option<Identity>,
+    /// The auth policy and statement that decided (`service:<Sid>`,
+    /// `service:no-statement-allowed`, `service:no-policy`); `None` when no policy applied.
+    pub auth: Option<Arc<str>>,
 }
 
 impl AccessRecord {
@@ -272,6 +280,8 @@ mod tests {
             status: StatusCode::OK,
             latency: Duration::from_micros(1250),
             reason: None,
+            caller: None,
+            auth: None,
         }
     }
 

@@ -7,6 +7,8 @@
 //! 3. Lambda -> Lattice -> EKS: invoke `eks-client` through the Runtime API,
 //!    SigV4-signed, -> `{"statusCode":200,"body":"from EKS: Hello Bar EKS Pod!!"}`;
 //! 4. an unsigned request to `eks-app` -> `403`.
+//!
+//! With `--keep` it stays up afterwards, with the request inspector, until Ctrl-C.
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -27,11 +29,14 @@ use crate::access_log::AccessLog;
 use crate::auth::CredentialStore;
 use crate::dataplane::DataPlaneOptions;
 use crate::functions::{DiscardLogSink, InvokeOptions, InvokeOutcome};
+use crate::inspector::{Inspector, InspectorOptions};
 use crate::net::accept::service_from_fn;
 use crate::net::limits::LOCAL_API_MAX_CONNECTIONS;
 use crate::net::{ServeOptions, ServerTask, serve};
 use crate::template::{DEFAULT_REGION, LOCAL_DOMAIN, LoadOptions, TargetKind, Topology};
-use crate::up::{Stack, StackOptions, UpError, Workspace, print_notes};
+use crate::up::{
+    Stack, StackOptions, UpError, Workspace, print_notes, serve_inspector, topology_view,
+};
 
 /// What the stand-in pod answers on `/app`.
 pub const POD_GREETING: &str = "Hello Bar EKS Pod!!";
@@ -72,6 +77,10 @@ pub struct DemoOptions {
     pub template: Option<PathBuf>,
     /// Skip `cargo build` (binaries must exist).
     pub no_build: bool,
+    /// Stay up after the steps until Ctrl-C.
+    pub keep: bool,
+    /// The request inspector (served from the start, so it shows the steps too).
+    pub inspector: Option<InspectorOptions>,
 }
 
 /// A tiny HTTP server standing in for the EKS pod: `Hello Bar EKS Pod!!` on
@@ -215,8 +224,11 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
     let log = AccessLog::memory();
     let mut data_plane = DataPlaneOptions::new(region, Arc::clone(&store));
     data_plane.access_log = log.clone();
+    let inspector = options.inspector.clone().map(Inspector::new);
+    data_plane.inspector = inspector.clone();
+    let upstreams = BTreeMap::from([(pod_group.clone(), pod.url())]);
     let mut stack_options = StackOptions::new(data_plane);
-    stack_options.upstreams = BTreeMap::from([(pod_group.clone(), pod.url())]);
+    stack_options.upstreams = upstreams.clone();
     stack_options.log_sink = Arc::new(DiscardLogSink);
     stack_options.max_instances = 2;
     // Only eks-client signs; the provider needs no credentials.
@@ -240,7 +252,33 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
     let stack = Stack::start(&topology, stack_options, |name| workspace.binary(name))
         .await
         .map_err(|e: UpError| fail(1, e))?;
+    let inspector = match inspector {
+        Some(inspector) => {
+            let source = template.display().to_string();
+            let view = topology_view(&source, &topology, &upstreams, &stack);
+            let server = serve_inspector(inspector, &view)
+                .await
+                .map_err(|e| fail(1, e))?;
+            println!("    inspector: {}", server.url());
+            Some(server)
+        }
+        None => None,
+    };
     let outcome = scenario(&stack, &topology, &pod, &log, &client_function).await;
+    if options.keep {
+        match &outcome {
+            Ok(()) => println!("all steps passed; still serving"),
+            Err(error) => println!("{error}; still serving, to look into it"),
+        }
+        if let Some(inspector) = &inspector {
+            println!("    inspector: {}", inspector.url());
+        }
+        println!("press Ctrl-C to stop");
+        // Ctrl-C stops; a failure to install the handler also ends the wait.
+        let _ = tokio::signal::ctrl_c().await;
+        println!("stopping");
+    }
+    drop(inspector);
     stack.shutdown().await;
     outcome?;
     println!("demo finished: both directions work");

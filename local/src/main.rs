@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use lattice_local::demo::{self, DemoOptions};
+use lattice_local::inspector::InspectorOptions;
+use lattice_local::net::limits::INSPECTOR_HISTORY;
 use lattice_local::template::DEFAULT_REGION;
 use lattice_local::up::{self, UpError, UpOptions, key_value};
 
@@ -74,6 +76,8 @@ struct UpArgs {
     /// Do not run cargo build first.
     #[arg(long)]
     no_build: bool,
+    #[command(flatten)]
+    inspector: InspectorArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -84,6 +88,35 @@ struct DemoArgs {
     /// Do not run cargo build first (binaries must exist).
     #[arg(long)]
     no_build: bool,
+    /// Stay up after the steps (with the request inspector) until Ctrl-C.
+    #[arg(long)]
+    keep: bool,
+    #[command(flatten)]
+    inspector: InspectorArgs,
+}
+
+/// The request inspector's options, the same for `up` and `demo --keep`.
+#[derive(clap::Args, Debug)]
+struct InspectorArgs {
+    /// Do not serve the request inspector.
+    #[arg(long)]
+    no_inspector: bool,
+    /// Port of the request inspector on 127.0.0.1; 0 = any.
+    #[arg(long, default_value_t = InspectorOptions::default().port)]
+    inspector_port: u16,
+    /// Exchanges the inspector keeps (the oldest is dropped first).
+    #[arg(long, value_name = "N", default_value_t = INSPECTOR_HISTORY)]
+    inspector_history: usize,
+}
+
+impl InspectorArgs {
+    fn options(&self) -> Option<InspectorOptions> {
+        (!self.no_inspector).then(|| InspectorOptions {
+            port: self.inspector_port,
+            history: self.inspector_history,
+            ..InspectorOptions::default()
+        })
+    }
 }
 
 fn up_options(args: UpArgs) -> Result<UpOptions, UpError> {
@@ -120,6 +153,7 @@ fn up_options(args: UpArgs) -> Result<UpOptions, UpError> {
         max_instances: args.max_instances,
         source_vpc_arn: args.source_vpc_arn,
         no_build: args.no_build,
+        inspector: args.inspector.options(),
     })
 }
 
@@ -141,6 +175,8 @@ async fn main() -> ExitCode {
         Command::Demo(args) => demo::run(DemoOptions {
             template: args.template,
             no_build: args.no_build,
+            keep: args.keep,
+            inspector: args.inspector.options().filter(|_| args.keep),
         })
         .await
         .map_err(|e| e.to_string()),

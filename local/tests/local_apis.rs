@@ -168,6 +168,7 @@ fn up_options(template: &Path, credentials: Option<PathBuf>, bind: IpAddr) -> Up
         max_instances: 1,
         source_vpc_arn: None,
         no_build: true,
+        inspector: None,
     }
 }
 

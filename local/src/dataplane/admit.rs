@@ -38,16 +38,61 @@ impl Step for Admit {
             host_names,
         } = &exchange.stage;
         match self.admit(&exchange.parts, service, host_names.as_deref()) {
-            Ok(identity) => {
+            Ok(Admission { identity, auth }) => {
                 let service = Arc::clone(service);
-                ControlFlow::Continue(exchange.advance(Admitted { service, identity }))
+                ControlFlow::Continue(exchange.advance(Admitted {
+                    service,
+                    identity,
+                    auth,
+                }))
             }
-            Err(rejection) => {
+            Err(refusal) => {
+                let Refusal {
+                    rejection,
+                    caller,
+                    auth,
+                } = *refusal;
                 tracing::info!(service = %service.name, %rejection, "request denied");
-                ControlFlow::Break(Answer::rejected(rejection, AccessNote::service(service)))
+                // Records name a caller that was authenticated and then denied, as Lattice's
+                // access logs do.
+                let note = AccessNote {
+                    caller: caller.filter(|_| self.directory.recording),
+                    auth,
+                    ..AccessNote::service(service)
+                };
+                ControlFlow::Break(Answer::rejected(rejection, note))
             }
         }
     }
+}
+
+/// A request let through: the identity the target sees, the statement that decided.
+struct Admission {
+    identity: Identity,
+    auth: Option<Arc<str>>,
+}
+
+/// A request refused, with what the records say about it.
+struct Refusal {
+    rejection: Rejection,
+    /// The verified caller, if the signature was good.
+    caller: Option<Identity>,
+    auth: Option<Arc<str>>,
+}
+
+impl From<Rejection> for Box<Refusal> {
+    fn from(rejection: Rejection) -> Self {
+        Box::new(Refusal {
+            rejection,
+            caller: None,
+            auth: None,
+        })
+    }
+}
+
+/// The record's name for the service policy's decision: `service:<statement>`.
+fn decided_by(statement: &str) -> Option<Arc<str>> {
+    Some(Arc::from(format!("service:{statement}")))
 }
 
 impl Admit {
@@ -56,7 +101,7 @@ impl Admit {
         parts: &http::request::Parts,
         service: &ServicePlane,
         host_names: Option<&ServicePlane>,
-    ) -> Result<Identity, Rejection> {
+    ) -> Result<Admission, Box<Refusal>> {
         let directory = &self.directory;
         let resource = || format!("{}{}", service.arn, parts.uri.path());
         let caller = authenticate(
@@ -69,26 +114,40 @@ impl Admit {
             resource: resource(),
             failure,
         })?;
-        // `host` is always signed: the signature names the service the caller meant.
-        if let (Some(caller), Some(named)) = (&caller, host_names)
-            && !std::ptr::eq(named, service)
-        {
-            return Err(Rejection::SignedForOtherService {
-                principal: caller.principal_arn.clone(),
-                resource: resource(),
-                signed_host: request_host(&parts.headers, &parts.uri)
-                    .unwrap_or_default()
-                    .to_owned(),
-                named: Arc::clone(&named.name),
-                service: Arc::clone(&service.name),
-            });
-        }
         let source_vpc_arn = caller
             .as_ref()
             .and_then(|c| c.source_vpc_arn.as_deref())
             .or(directory.source_vpc_arn.as_deref());
+        let identity = identity_of(caller.as_ref(), source_vpc_arn);
+        let refused = |rejection, auth| {
+            Box::new(Refusal {
+                rejection,
+                caller: caller.as_ref().map(|_| identity.clone()),
+                auth,
+            })
+        };
+        // `host` is always signed: the signature names the service the caller meant.
+        if let (Some(caller), Some(named)) = (&caller, host_names)
+            && !std::ptr::eq(named, service)
+        {
+            return Err(refused(
+                Rejection::SignedForOtherService {
+                    principal: caller.principal_arn.clone(),
+                    resource: resource(),
+                    signed_host: request_host(&parts.headers, &parts.uri)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    named: Arc::clone(&named.name),
+                    service: Arc::clone(&service.name),
+                },
+                None,
+            ));
+        }
         if service.auth_type != AuthType::AwsIam {
-            return Ok(identity_of(caller.as_ref(), source_vpc_arn));
+            return Ok(Admission {
+                identity,
+                auth: None,
+            });
         }
         let principal = caller
             .as_ref()
@@ -99,9 +158,13 @@ impl Admit {
             why,
         };
         let Some(policy) = &service.policy else {
-            return Err(denied(
-                "the service has auth type AWS_IAM and no auth policy, which denies every request"
-                    .into(),
+            return Err(refused(
+                denied(
+                    "the service has auth type AWS_IAM and no auth policy, which denies every \
+                     request"
+                        .into(),
+                ),
+                decided_by("no-policy"),
             ));
         };
         let query: Vec<(String, String)> = QueryParameters::parse(parts.uri.query().unwrap_or(""))
@@ -122,17 +185,31 @@ impl Admit {
             service_network_arn: Some(&service.service_network_arn),
             port: service.listener.as_ref().map_or(443, |l| l.port),
         };
+        let no_statement = || decided_by("no-statement-allowed");
         match policy.evaluate(&facts) {
-            PolicyDecision::Allow { .. } => Ok(identity_of(caller.as_ref(), source_vpc_arn)),
-            PolicyDecision::ExplicitDeny { statement } => Err(denied(format!(
-                "explicitly denied by the auth policy (statement {})",
-                statement.as_deref().unwrap_or("?")
-            ))),
-            PolicyDecision::ImplicitDeny if caller.is_none() => Err(denied(
-                "the request is not signed and the auth policy allows no anonymous access".into(),
+            PolicyDecision::Allow { statement } => Ok(Admission {
+                identity: identity.clone(),
+                auth: decided_by(statement.as_deref().unwrap_or("?")),
+            }),
+            PolicyDecision::ExplicitDeny { statement } => {
+                let statement = statement.as_deref().unwrap_or("?");
+                Err(refused(
+                    denied(format!(
+                        "explicitly denied by the auth policy (statement {statement})"
+                    )),
+                    decided_by(statement),
+                ))
+            }
+            PolicyDecision::ImplicitDeny if caller.is_none() => Err(refused(
+                denied(
+                    "the request is not signed and the auth policy allows no anonymous access"
+                        .into(),
+                ),
+                no_statement(),
             )),
-            PolicyDecision::ImplicitDeny => Err(denied(
-                "no statement of the auth policy allows this request".into(),
+            PolicyDecision::ImplicitDeny => Err(refused(
+                denied("no statement of the auth policy allows this request".into()),
+                no_statement(),
             )),
         }
     }

@@ -56,6 +56,8 @@ pub(crate) struct Directory {
     pub exposed: bool,
     /// The access-log target of a fixed response.
     pub fixed_response: Arc<str>,
+    /// Something reads the records (access log or inspector): worth noting the caller in them.
+    pub recording: bool,
 }
 
 impl Directory {
@@ -118,6 +120,7 @@ impl Directory {
             upstream_timeout: options.upstream_timeout,
             exposed: !options.bind.is_loopback(),
             fixed_response: Arc::from("fixed-response"),
+            recording: options.access_log.is_on() || options.inspector.is_some(),
         })
     }
 

@@ -51,16 +51,19 @@ pub(crate) struct Resolved {
     pub host_names: Option<Arc<ServicePlane>>,
 }
 
-/// Authenticated and authorised: the identity the target will see.
+/// Authenticated and authorised: the identity the target will see, and the auth policy
+/// statement that decided (`None` when no policy applies).
 pub(crate) struct Admitted {
     pub service: Arc<ServicePlane>,
     pub identity: Identity,
+    pub auth: Option<Arc<str>>,
 }
 
 /// Routed to a target group by a rule (or the default action).
 pub(crate) struct Routed {
     pub service: Arc<ServicePlane>,
     pub identity: Identity,
+    pub auth: Option<Arc<str>>,
     pub rule: Arc<str>,
     pub group: Arc<TargetGroupPlane>,
 }
@@ -72,6 +75,10 @@ pub(crate) struct AccessNote {
     pub rule: Option<Arc<str>>,
     pub target: Option<Arc<str>>,
     pub reason: Option<&'static str>,
+    /// The caller, once authenticated (kept only while something reads records).
+    pub caller: Option<Identity>,
+    /// The auth policy statement that decided (`service:<Sid>`, …).
+    pub auth: Option<Arc<str>>,
 }
 
 impl AccessNote {

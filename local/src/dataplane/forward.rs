@@ -17,6 +17,7 @@ use tower::Service;
 use super::directory::Directory;
 use super::exchange::{AccessNote, Answer, Exchange, Routed};
 use super::rejection::Rejection;
+use crate::inspector::Capture;
 use crate::net::body::{BodyError, read_limited};
 use crate::net::limits::MAX_PAYLOAD_BYTES;
 use crate::targets::{ClientInfo, LambdaTargetError, ResponseBody, Target};
@@ -60,6 +61,7 @@ async fn forward(
     let Routed {
         service,
         identity,
+        auth,
         rule,
         group,
     } = stage;
@@ -68,6 +70,8 @@ async fn forward(
         rule: Some(rule),
         target: Some(Arc::clone(&group.described)),
         reason: None,
+        caller: directory.recording.then(|| identity.clone()),
+        auth,
     };
     let context = RequestContext {
         service_network_arn: Some(service.service_network_arn.clone()),
@@ -104,7 +108,7 @@ async fn forward(
             Err(BodyError::Broken) => Err(Rejection::BodyUnreadable),
             Ok(read) => {
                 let event = lambda.lattice_request(&parts, read.bytes, context, &client);
-                match lambda.call(&event).await {
+                match lambda.call(&event, Capture::of(&parts)).await {
                     Ok(response) => Ok(response.map(Either::Left)),
                     Err(LambdaTargetError::EventTooLarge { size, .. }) => {
                         Err(Rejection::EventTooLarge { size })

@@ -1,5 +1,11 @@
 //! The outermost layer: turns the HTTP request into an [`Exchange`], and the [`Answer`] back
-//! into the HTTP response, handing one [`AccessRecord`] to the access log on the way out.
+//! into the HTTP response, handing one [`AccessRecord`] to the access log and the inspector on
+//! the way out.
+//!
+//! While the inspector is on, each request also carries a [`Capture`] in its extensions, which
+//! the targets fill in (headers as forwarded, the Lambda event and answer, the upstream's
+//! response head); with the inspector off nothing is captured, and with the access log off too
+//! nothing is copied at all.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -16,6 +22,7 @@ use tower::Service;
 use super::directory::ServicePlane;
 use super::exchange::{Answer, Arrived, Exchange};
 use crate::access_log::{AccessLog, AccessRecord};
+use crate::inspector::{Capture, Inspector};
 use crate::targets::ResponseBody;
 
 /// The data plane as one connection sees it.
@@ -26,6 +33,7 @@ pub(crate) struct RecordService<S> {
     port_service: Option<Arc<ServicePlane>>,
     client: SocketAddr,
     log: AccessLog,
+    inspector: Option<Inspector>,
 }
 
 impl<S> RecordService<S> {
@@ -34,12 +42,14 @@ impl<S> RecordService<S> {
         port_service: Option<Arc<ServicePlane>>,
         client: SocketAddr,
         log: AccessLog,
+        inspector: Option<Inspector>,
     ) -> Self {
         RecordService {
             inner,
             port_service,
             client,
             log,
+            inspector,
         }
     }
 }
@@ -57,13 +67,19 @@ where
     }
 
     fn call(&mut self, request: Request<Incoming>) -> Self::Future {
-        let (parts, body) = request.into_parts();
-        // Nothing is copied for a log that is off (benchmarks).
-        let pending = self.log.is_on().then(|| Pending {
+        let (mut parts, body) = request.into_parts();
+        let inspected = self.inspector.as_ref().map(|inspector| {
+            let capture = inspector.capture(&parts);
+            parts.extensions.insert(capture.clone());
+            (inspector.clone(), capture)
+        });
+        // Nothing is copied when nothing reads records (benchmarks).
+        let pending = (self.log.is_on() || inspected.is_some()).then(|| Pending {
             started: Instant::now(),
             method: parts.method.clone(),
             uri: parts.uri.clone(),
             log: self.log.clone(),
+            inspected,
         });
         let exchange = Exchange {
             parts,
@@ -86,6 +102,7 @@ struct Pending {
     method: Method,
     uri: Uri,
     log: AccessLog,
+    inspected: Option<(Inspector, Capture)>,
 }
 
 pin_project_lite::pin_project! {
@@ -107,7 +124,7 @@ where
         let this = self.project();
         let Ok(Answer { response, note }) = ready!(this.inner.poll(cx));
         if let Some(pending) = this.pending.take() {
-            pending.log.record(AccessRecord {
+            let record = AccessRecord {
                 service: note.service,
                 method: pending.method,
                 uri: pending.uri,
@@ -116,7 +133,13 @@ where
                 status: response.status(),
                 latency: pending.started.elapsed(),
                 reason: note.reason,
-            });
+                caller: note.caller,
+                auth: note.auth,
+            };
+            if let Some((inspector, capture)) = &pending.inspected {
+                inspector.record(&record, capture);
+            }
+            pending.log.record(record);
         }
         Poll::Ready(Ok(response))
     }

@@ -30,29 +30,41 @@ impl Step for RouteByRules {
     type Out = Routed;
 
     fn apply(&self, exchange: Exchange<Admitted>) -> ControlFlow<Answer, Exchange<Routed>> {
-        let service = &exchange.stage.service;
-        let mut note = AccessNote::service(service);
+        let Admitted {
+            service,
+            identity,
+            auth,
+        } = &exchange.stage;
+        // A request answered here (fixed response, no target) is recorded with its caller too.
+        let note = |rule: Option<&Arc<str>>, target: Option<&Arc<str>>| AccessNote {
+            rule: rule.cloned(),
+            target: target.cloned(),
+            caller: self.directory.recording.then(|| identity.clone()),
+            auth: auth.clone(),
+            ..AccessNote::service(service)
+        };
         let Some(listener) = &service.listener else {
             let rejection = Rejection::NoListener {
                 service: Arc::clone(&service.name),
             };
-            return ControlFlow::Break(Answer::rejected(rejection, note));
+            return ControlFlow::Break(Answer::rejected(rejection, note(None, None)));
         };
         let route = listener.router.route(&MatchInput {
             method: &exchange.parts.method,
             path: exchange.parts.uri.path(),
             headers: &exchange.parts.headers,
         });
-        note.rule = Some(Arc::clone(route.rule_name));
+        let rule = Some(route.rule_name);
         let group = match route.decision {
             Destination::Forward(group) => group,
             Destination::FixedResponse(status) => {
-                note.target = Some(Arc::clone(&self.directory.fixed_response));
+                let note = note(rule, Some(&self.directory.fixed_response));
                 let mut response = Response::new(Either::Left(Full::new(Bytes::new())));
                 *response.status_mut() = status;
                 return ControlFlow::Break(Answer { response, note });
             }
             Destination::NoTarget => {
+                let note = note(rule, None);
                 return ControlFlow::Break(Answer::rejected(Rejection::NoTarget, note));
             }
         };
@@ -60,14 +72,19 @@ impl Step for RouteByRules {
             let rejection = Rejection::TargetUnavailable {
                 reason: format!("target group {group} is not in the template"),
             };
-            return ControlFlow::Break(Answer::rejected(rejection, note));
+            return ControlFlow::Break(Answer::rejected(rejection, note(rule, None)));
         };
         let group = Arc::clone(group);
         let rule = Arc::clone(route.rule_name);
-        let Admitted { service, identity } = exchange.stage;
+        let Admitted {
+            service,
+            identity,
+            auth,
+        } = exchange.stage;
         let stage = Routed {
             service,
             identity,
+            auth,
             rule,
             group,
         };
