@@ -228,7 +228,9 @@ function headerTable(lines, markLattice) {
       el("tr", { class: markLattice && h.lattice ? "lattice-header" : "" },
         el("td", { class: "mono hname" }, h.name),
         el("td", { class: "mono" }, h.value),
-        el("td", {}, markLattice && h.lattice ? el("span", { class: "badge badge-lattice" }, "added by Lattice") : null)))));
+        el("td", { class: "mark" }, markLattice && h.lattice
+          ? el("span", { class: "badge badge-lattice", title: "set by Lattice (client copies are removed)" }, "added by Lattice")
+          : null)))));
 }
 
 function block(title, id, ...content) {
