@@ -203,7 +203,9 @@ async fn the_inspector_shows_topology_live_requests_and_exchanges_in_a_browser_w
             "secret_key": "inspect/ClientSecret+MustNotShow0001",
             "principal": "arn:aws:sts::000000000000:assumed-role/EksClientFunctionRole/eks-client",
         },
-        "screenshot": std::env::var("LATTICE_INSPECTOR_SCREENSHOT").ok(),
+        // A relative path is the workspace's (`docs/inspector.png`), not this crate's.
+        "screenshot": std::env::var_os("LATTICE_INSPECTOR_SCREENSHOT")
+            .map(|path| workspace().join(path).display().to_string()),
     });
 
     let mut driver = Command::new(&python)

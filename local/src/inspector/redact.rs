@@ -198,14 +198,7 @@ fn redact_all(value: &mut Value) {
 
 /// The longest prefix of `text` within `limit` bytes that ends on a character boundary.
 pub fn cut_to(text: &str, limit: usize) -> &str {
-    if text.len() <= limit {
-        return text;
-    }
-    let mut end = limit;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
+    &text[..text.floor_char_boundary(limit)]
 }
 
 #[cfg(test)]
