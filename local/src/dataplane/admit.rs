@@ -90,9 +90,10 @@ impl From<Rejection> for Box<Refusal> {
     }
 }
 
-/// The record's name for the service policy's decision: `service:<statement>`.
-fn decided_by(statement: &str) -> Option<Arc<str>> {
-    Some(Arc::from(format!("service:{statement}")))
+/// The record's name for the service policy's decision, `service:<statement>`, when something
+/// reads records (otherwise nothing is allocated for it).
+fn decided_by(recording: bool, statement: &str) -> Option<Arc<str>> {
+    recording.then(|| Arc::from(format!("service:{statement}")))
 }
 
 impl Admit {
@@ -164,7 +165,7 @@ impl Admit {
                      request"
                         .into(),
                 ),
-                decided_by("no-policy"),
+                decided_by(directory.recording, "no-policy"),
             ));
         };
         let query: Vec<(String, String)> = QueryParameters::parse(parts.uri.query().unwrap_or(""))
@@ -185,11 +186,11 @@ impl Admit {
             service_network_arn: Some(&service.service_network_arn),
             port: service.listener.as_ref().map_or(443, |l| l.port),
         };
-        let no_statement = || decided_by("no-statement-allowed");
+        let no_statement = || decided_by(directory.recording, "no-statement-allowed");
         match policy.evaluate(&facts) {
             PolicyDecision::Allow { statement } => Ok(Admission {
                 identity: identity.clone(),
-                auth: decided_by(statement.as_deref().unwrap_or("?")),
+                auth: decided_by(directory.recording, statement.as_deref().unwrap_or("?")),
             }),
             PolicyDecision::ExplicitDeny { statement } => {
                 let statement = statement.as_deref().unwrap_or("?");
@@ -197,7 +198,7 @@ impl Admit {
                     denied(format!(
                         "explicitly denied by the auth policy (statement {statement})"
                     )),
-                    decided_by(statement),
+                    decided_by(directory.recording, statement),
                 ))
             }
             PolicyDecision::ImplicitDeny if caller.is_none() => Err(refused(
