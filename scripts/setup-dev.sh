@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests and scripts need, idempotently:
 #   - a Python venv ($LATTICE_VENV, default ~/.cache/lattice-venv) with cargo-lambda (and zig),
-#     cfn-lint, aws-sam-cli, botocore and awscrt (independent SigV4/SigV4A implementations);
+#     cfn-lint, aws-sam-cli, botocore and awscrt (independent SigV4/SigV4A implementations),
+#     and Selenium (the inspector's browser test; the browser itself is Debian's `chromium` and
+#     `chromium-driver`, which .ci/run installs with apt-get);
 #   - the aarch64 Rust target, for `cargo lambda build --arm64`.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

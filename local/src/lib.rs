@@ -16,6 +16,7 @@ pub mod auth;
 pub mod dataplane;
 pub mod demo;
 pub mod functions;
+pub mod inspector;
 pub mod invoke_api;
 pub mod k8s;
 pub mod model;

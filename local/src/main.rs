@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use lattice_local::access_log::AccessLogFormat;
 use lattice_local::demo::{self, DemoOptions, EksSide};
+use lattice_local::inspector::InspectorOptions;
+use lattice_local::net::limits::INSPECTOR_HISTORY;
 use lattice_local::policy_check::{self, PolicyCheckArgs};
 use lattice_local::template::DEFAULT_REGION;
 use lattice_local::up::{self, UpError, UpOptions, key_value};
@@ -102,6 +104,8 @@ struct UpArgs {
     /// Do not run cargo build first.
     #[arg(long)]
     no_build: bool,
+    #[command(flatten)]
+    inspector: InspectorArgs,
     /// Access log on stdout: the short text line, Lattice's VpcLatticeAccessLogs JSON, or none.
     #[arg(long, value_enum, default_value_t = AccessLogArg::Text)]
     access_log: AccessLogArg,
@@ -127,6 +131,35 @@ struct DemoArgs {
     /// Do not run cargo build first (binaries must exist).
     #[arg(long)]
     no_build: bool,
+    /// Stay up after the steps (with the request inspector) until Ctrl-C.
+    #[arg(long)]
+    keep: bool,
+    #[command(flatten)]
+    inspector: InspectorArgs,
+}
+
+/// The request inspector's options, the same for `up` and `demo --keep`.
+#[derive(clap::Args, Debug)]
+struct InspectorArgs {
+    /// Do not serve the request inspector.
+    #[arg(long)]
+    no_inspector: bool,
+    /// Port of the request inspector on 127.0.0.1; 0 = any.
+    #[arg(long, default_value_t = InspectorOptions::default().port)]
+    inspector_port: u16,
+    /// Exchanges the inspector keeps (the oldest is dropped first).
+    #[arg(long, value_name = "N", default_value_t = INSPECTOR_HISTORY)]
+    inspector_history: usize,
+}
+
+impl InspectorArgs {
+    fn options(&self) -> Option<InspectorOptions> {
+        (!self.no_inspector).then(|| InspectorOptions {
+            port: self.inspector_port,
+            history: self.inspector_history,
+            ..InspectorOptions::default()
+        })
+    }
 }
 
 fn up_options(args: UpArgs) -> Result<UpOptions, UpError> {
@@ -185,6 +218,7 @@ fn up_options(args: UpArgs) -> Result<UpOptions, UpError> {
             AccessLogArg::Json => Some(AccessLogFormat::Json),
             AccessLogArg::Off => None,
         },
+        inspector: args.inspector.options(),
     })
 }
 
@@ -208,6 +242,8 @@ async fn main() -> ExitCode {
             template: args.template,
             eks_side: args.eks_side,
             no_build: args.no_build,
+            keep: args.keep,
+            inspector: args.inspector.options().filter(|_| args.keep),
         })
         .await
         .map_err(|e| e.to_string()),

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use common::{TempDir, raw_body, raw_request, raw_status, test_function_binary};
 use lattice_local::functions::{FunctionConfig, FunctionPool};
+use lattice_local::inspector::InspectorOptions;
 use lattice_local::invoke_api::InvokeApi;
 use lattice_local::up::{self, UpError, UpOptions};
 use serde_json::json;
@@ -143,6 +144,10 @@ fn up_options(template: &Path, credentials: Option<PathBuf>, bind: IpAddr) -> Up
     let mut options = common::up_options(Some(template.to_owned()), None);
     options.credentials = credentials;
     options.bind = bind;
+    options.inspector = Some(InspectorOptions {
+        port: 0,
+        ..InspectorOptions::default()
+    });
     options
 }
 
@@ -156,7 +161,8 @@ fn non_loopback_address() -> Option<IpAddr> {
 }
 
 #[tokio::test]
-async fn a_non_loopback_bind_keeps_the_invoke_api_on_loopback_and_refuses_the_demo_keys() {
+async fn a_non_loopback_bind_keeps_the_invoke_api_and_inspector_on_loopback_and_refuses_the_demo_keys()
+ {
     test_function_binary();
     let dir = TempDir::new("lattice-local-exposure");
     let template = dir.write("template.yaml", TEMPLATE);
@@ -178,6 +184,8 @@ async fn a_non_loopback_bind_keeps_the_invoke_api_on_loopback_and_refuses_the_de
         .expect("up with own keys");
     let invoke = running.invoke_api.addr();
     assert!(invoke.ip().is_loopback(), "{invoke}");
+    let inspector = running.inspector.as_ref().expect("inspector").addr();
+    assert!(inspector.ip().is_loopback(), "{inspector}");
     let api = running.stack.data_plane.endpoint("api").unwrap().addr;
     assert!(
         api.ip().is_unspecified(),
@@ -199,6 +207,10 @@ async fn a_non_loopback_bind_keeps_the_invoke_api_on_loopback_and_refuses_the_de
         let remote = SocketAddr::new(ip, invoke.port());
         let connected = tokio::net::TcpStream::connect(remote).await;
         assert!(connected.is_err(), "the Invoke API answered on {remote}");
+        // Nor can the page that shows every exchange.
+        let remote = SocketAddr::new(ip, inspector.port());
+        let connected = tokio::net::TcpStream::connect(remote).await;
+        assert!(connected.is_err(), "the inspector answered on {remote}");
         // The data plane is reachable there, so the address itself works.
         let data_plane = SocketAddr::new(ip, api.port());
         tokio::net::TcpStream::connect(data_plane)

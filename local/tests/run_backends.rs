@@ -9,7 +9,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{TempDir, alive, get, send, written_pid};
+use common::{TempDir, alive, get, gone, send, written_pid};
 use lattice_local::up::{BackendProcess, RunBounds, RunError};
 
 /// A command that starts a `sleep` in the background (its pid in `child.pid`), then serves
@@ -46,8 +46,8 @@ async fn a_run_command_serves_on_port_and_stops_with_everything_it_started() {
     assert!(alive(leader) && alive(child));
     let status = process.stop().await.expect("exit status");
     assert_eq!(status.signal(), Some(libc::SIGTERM), "{status}");
-    assert!(!alive(leader), "the command outlived stop");
-    assert!(!alive(child), "what the command started outlived stop");
+    assert!(gone(leader).await, "the command outlived stop");
+    assert!(gone(child).await, "what the command started outlived stop");
 }
 
 #[tokio::test]
@@ -66,7 +66,7 @@ async fn a_group_that_ignores_sigterm_is_killed_after_the_grace_period() {
     let child = written_pid(&dir.0.join("child.pid")).await;
     let status = process.stop().await.expect("exit status");
     assert_eq!(status.signal(), Some(libc::SIGKILL), "{status}");
-    assert!(!alive(leader) && !alive(child));
+    assert!(gone(leader).await && gone(child).await);
 }
 
 #[tokio::test]
@@ -107,7 +107,7 @@ async fn a_command_that_never_listens_is_stopped_after_the_ready_bound() {
     let leader = written_pid(&dir.0.join("leader.pid")).await;
     let child = written_pid(&dir.0.join("child.pid")).await;
     assert!(
-        !alive(leader) && !alive(child),
+        gone(leader).await && gone(child).await,
         "the failed command was left running"
     );
 }

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, SystemTime};
 
-use common::{Signer, TempDir, alive, echo_upstream, get, reported_header, send, written_pid};
+use common::{
+    Signer, TempDir, alive, echo_upstream, get, gone, reported_header, send, written_pid,
+};
 use http::StatusCode;
 use lattice_local::auth::{CredentialStore, LocalPrincipal};
 use lattice_local::up::{self, UpError, UpOptions};
@@ -249,9 +251,9 @@ async fn the_command_line_names_what_is_not_emulated_and_stops_run_processes_on_
         .expect("up did not stop on SIGTERM")
         .expect("wait");
     assert!(exit.success(), "{exit}");
-    assert!(!alive(group), "the --run command outlived up");
+    assert!(gone(group).await, "the --run command outlived up");
     assert!(
-        !alive(started),
+        gone(started).await,
         "what the --run command started outlived up"
     );
 }

@@ -57,8 +57,8 @@ pub(crate) struct Directory {
     pub exposed: bool,
     /// The access-log target of a fixed response.
     pub fixed_response: Arc<str>,
-    /// Whether access-log records are kept at all (if not, layers need not collect their
-    /// facts, such as a copy of the caller's identity).
+    /// Whether something reads records (the access log or the inspector); if not, layers
+    /// need not collect their facts, such as a copy of the caller's identity.
     pub recording: bool,
 }
 
@@ -118,7 +118,7 @@ impl Directory {
             upstream_timeout: options.upstream_timeout,
             exposed: !options.bind.is_loopback(),
             fixed_response: Arc::from("fixed-response"),
-            recording: options.access_log.is_on(),
+            recording: options.access_log.is_on() || options.inspector.is_some(),
         })
     }
 

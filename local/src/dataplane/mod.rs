@@ -50,6 +50,7 @@ use self::route::RouteByRules;
 use self::step::StepLayer;
 use crate::access_log::AccessLog;
 use crate::auth::{AccessSetupError, CredentialStore};
+use crate::inspector::Inspector;
 use crate::net::limits::{DATA_PLANE_MAX_CONNECTIONS, IDLE_TIMEOUT, UPSTREAM_TIMEOUT};
 use crate::net::{
     Connection, ConnectionLimit, ServeOptions, ServerTask, WorkerThreads, serve, serve_spread,
@@ -97,6 +98,8 @@ pub struct DataPlaneOptions {
     pub credentials: Arc<CredentialStore>,
     /// Where access-log lines go.
     pub access_log: AccessLog,
+    /// The request inspector, if on: each exchange is captured for it (nothing is when off).
+    pub inspector: Option<Inspector>,
     /// Time a connection has to send a request head (also its idle timeout).
     pub header_read_timeout: Duration,
     /// Time an HTTP target has to answer before the client gets `504`.
@@ -120,6 +123,7 @@ impl DataPlaneOptions {
             source_vpc_arn: None,
             credentials,
             access_log: AccessLog::Off,
+            inspector: None,
             header_read_timeout: IDLE_TIMEOUT,
             upstream_timeout: UPSTREAM_TIMEOUT,
             max_connections: DATA_PLANE_MAX_CONNECTIONS,
@@ -256,12 +260,14 @@ impl BoundDataPlane {
         let make_service = |port_service: Option<Arc<ServicePlane>>| {
             let stack = stack.clone();
             let log = options.access_log.clone();
+            let inspector = options.inspector.clone();
             move |connection: Connection| {
                 RecordService::new(
                     stack.clone(),
                     port_service.clone(),
                     connection.peer,
                     log.clone(),
+                    inspector.clone(),
                 )
             }
         };

@@ -1,8 +1,11 @@
 //! The outermost layer: turns the HTTP request into an [`Exchange`], and the [`Answer`] back
-//! into the HTTP response, handing one [`AccessRecord`] to the access log once the response's
-//! last byte is out (its body is a [`MeteredBody`]).
+//! into the HTTP response, handing one [`AccessRecord`] to the access log and the inspector once
+//! the response's last byte is out (its body is a [`MeteredBody`]).
 //!
-//! With the access log off nothing is copied or counted: the body passes through untouched.
+//! While the inspector is on, each request also carries a [`Capture`] in its extensions, which
+//! the targets fill in (headers as forwarded, the Lambda event and answer, the upstream's
+//! response head); with the inspector off nothing is captured, and with the access log off too
+//! nothing is copied or counted: the body passes through untouched.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -21,6 +24,7 @@ use super::directory::ServicePlane;
 use super::exchange::{AccessNote, Answer, Arrived, Exchange};
 use super::metered::{MeteredBody, OnDone};
 use crate::access_log::{AccessLog, AccessRecord};
+use crate::inspector::{Capture, Inspector};
 use crate::net::host::request_host;
 use crate::targets::ResponseBody;
 
@@ -32,6 +36,7 @@ pub(crate) struct RecordService<S> {
     port_service: Option<Arc<ServicePlane>>,
     client: SocketAddr,
     log: AccessLog,
+    inspector: Option<Inspector>,
 }
 
 impl<S> RecordService<S> {
@@ -40,12 +45,14 @@ impl<S> RecordService<S> {
         port_service: Option<Arc<ServicePlane>>,
         client: SocketAddr,
         log: AccessLog,
+        inspector: Option<Inspector>,
     ) -> Self {
         RecordService {
             inner,
             port_service,
             client,
             log,
+            inspector,
         }
     }
 }
@@ -63,12 +70,15 @@ where
     }
 
     fn call(&mut self, request: Request<Incoming>) -> Self::Future {
-        let (parts, body) = request.into_parts();
-        // Nothing is copied for a log that is off (benchmarks).
-        let pending = self
-            .log
-            .is_on()
-            .then(|| Pending::new(&parts, self.client, self.log.clone()));
+        let (mut parts, body) = request.into_parts();
+        let inspected = self.inspector.as_ref().map(|inspector| {
+            let capture = inspector.capture(&parts);
+            parts.extensions.insert(capture.clone());
+            (inspector.clone(), capture)
+        });
+        // Nothing is copied when nothing reads records (benchmarks).
+        let pending = (self.log.is_on() || inspected.is_some())
+            .then(|| Pending::new(&parts, self.client, self.log.clone(), inspected));
         let exchange = Exchange {
             parts,
             body,
@@ -92,10 +102,16 @@ struct Pending {
     /// The body size the request announced (`Content-Length`).
     announced_body: Option<u64>,
     log: AccessLog,
+    inspected: Option<(Inspector, Capture)>,
 }
 
 impl Pending {
-    fn new(parts: &Parts, client: SocketAddr, log: AccessLog) -> Box<Self> {
+    fn new(
+        parts: &Parts,
+        client: SocketAddr,
+        log: AccessLog,
+        inspected: Option<(Inspector, Capture)>,
+    ) -> Box<Self> {
         let mut record = AccessRecord::new(
             SystemTime::now(),
             parts.method.clone(),
@@ -113,6 +129,7 @@ impl Pending {
             announced_body,
             record,
             log,
+            inspected,
         })
     }
 
@@ -125,6 +142,7 @@ impl Pending {
             head_bytes,
             announced_body,
             log,
+            inspected,
         } = *self;
         let response_head_bytes = response_head_bytes(response);
         record.status = response.status();
@@ -155,6 +173,9 @@ impl Pending {
             record.duration = now.saturating_duration_since(started);
             record.response_from_target = timing.map(|t| now.saturating_duration_since(t.answered));
             record.bytes_sent = response_head_bytes + body_bytes;
+            if let Some((inspector, capture)) = &inspected {
+                inspector.record(&record, capture);
+            }
             log.record(record);
         })
     }

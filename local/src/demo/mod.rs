@@ -12,6 +12,8 @@
 //!    SigV4-signed, -> `{"statusCode":200,"body":"from EKS: Hello Bar EKS Pod!!"}`;
 //! 4. an unsigned request to the EKS-side service -> `403`.
 //!
+//! With `--keep` it stays up afterwards, with the request inspector, until Ctrl-C.
+//!
 //! The EKS side is built in `eks_side`, the stand-in pod is `stand_in_pod`, steps 2-4 are
 //! `steps`.
 
@@ -28,8 +30,9 @@ use crate::access_log::AccessLog;
 use crate::auth::CredentialStore;
 use crate::dataplane::DataPlaneOptions;
 use crate::functions::DiscardLogSink;
+use crate::inspector::{Inspector, InspectorOptions};
 use crate::template::DEFAULT_REGION;
-use crate::up::{Stack, StackOptions, UpError, Workspace};
+use crate::up::{Stack, StackOptions, UpError, Workspace, serve_inspector, topology_view};
 use eks_side::{eks_side_from_manifests, eks_side_from_template};
 
 /// What the stand-in pod answers on `/app`.
@@ -84,6 +87,10 @@ pub struct DemoOptions {
     pub eks_side: EksSide,
     /// Skip `cargo build` (binaries must exist).
     pub no_build: bool,
+    /// Stay up after the steps until Ctrl-C.
+    pub keep: bool,
+    /// The request inspector (served from the start, so it shows the steps too).
+    pub inspector: Option<InspectorOptions>,
 }
 
 /// Runs the demo, printing each step.
@@ -115,13 +122,21 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
     let pod = StandInPod::start()
         .await
         .map_err(|e| fail(1, format!("stand-in pod: {e}")))?;
-    let scenario = match options.eks_side {
+    let (scenario, source) = match options.eks_side {
         EksSide::K8s => {
             let k8s = workspace.root.join("k8s");
-            eks_side_from_manifests(&template, &k8s, &principal.principal_arn, &pod)
+            let scenario =
+                eks_side_from_manifests(&template, &k8s, &principal.principal_arn, &pod)?;
+            (
+                scenario,
+                format!("{} + {}", template.display(), k8s.display()),
+            )
         }
-        EksSide::Template => eks_side_from_template(&template, &pod),
-    }?;
+        EksSide::Template => (
+            eks_side_from_template(&template, &pod)?,
+            template.display().to_string(),
+        ),
+    };
     let topology = &scenario.topology;
     let eks_service = topology
         .service(&scenario.eks_service)
@@ -142,6 +157,8 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
     let log = AccessLog::memory();
     let mut data_plane = DataPlaneOptions::new(DEFAULT_REGION, Arc::clone(&store));
     data_plane.access_log = log.clone();
+    let inspector = options.inspector.clone().map(Inspector::new);
+    data_plane.inspector = inspector.clone();
     let mut stack_options = StackOptions::new(data_plane);
     stack_options.upstreams = scenario.upstreams.clone();
     stack_options.log_sink = Arc::new(DiscardLogSink);
@@ -151,7 +168,32 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
     let stack = Stack::start(topology, stack_options, |name| workspace.binary(name))
         .await
         .map_err(|e: UpError| fail(1, e))?;
+    let inspector = match inspector {
+        Some(inspector) => {
+            let view = topology_view(&source, topology, &scenario.upstreams, &stack);
+            let server = serve_inspector(inspector, &view)
+                .await
+                .map_err(|e| fail(1, e))?;
+            println!("    inspector: {}", server.url());
+            Some(server)
+        }
+        None => None,
+    };
     let outcome = steps::run(&stack, &scenario, &pod, &log, &client_function).await;
+    if options.keep {
+        match &outcome {
+            Ok(()) => println!("all steps passed; still serving"),
+            Err(error) => println!("{error}; still serving, to look into it"),
+        }
+        if let Some(inspector) = &inspector {
+            println!("    inspector: {}", inspector.url());
+        }
+        println!("press Ctrl-C to stop");
+        // Ctrl-C stops; a failure to install the handler also ends the wait.
+        let _ = tokio::signal::ctrl_c().await;
+        println!("stopping");
+    }
+    drop(inspector);
     stack.shutdown().await;
     outcome?;
     println!("demo finished: both directions work");

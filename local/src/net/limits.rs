@@ -58,3 +58,22 @@ pub const RUN_STOP_GRACE: Duration = Duration::from_secs(5);
 /// connection to the instance's Runtime API (a parked `/invocation/next`), which serves
 /// [`LOCAL_API_MAX_CONNECTIONS`]; half of them leaves room for responses and extensions.
 pub const MAX_FUNCTION_CONCURRENCY: usize = LOCAL_API_MAX_CONNECTIONS / 2;
+
+/// Exchanges the inspector keeps (`--inspector-history`); the oldest is dropped first.
+pub const INSPECTOR_HISTORY: usize = 200;
+
+/// Bytes of any one body the inspector keeps (a Lambda event's `body`, a function's response
+/// `body`, each JSON document shown); longer ones are cut, and the page says so. With
+/// [`INSPECTOR_HISTORY`] this bounds the inspector's memory to a few tens of MiB at worst.
+pub const INSPECTOR_BODY_BYTES: usize = 16 * 1024;
+
+/// Browsers (event streams) following the inspector at once; more get `503`.
+pub const INSPECTOR_MAX_STREAMS: usize = 8;
+
+/// Events waiting for one browser; a browser that falls further behind misses events (and
+/// is told so, to reload the list) instead of growing a queue.
+pub const INSPECTOR_STREAM_QUEUE: usize = 64;
+
+/// How often an idle event stream sends a comment, so a browser that went away is noticed
+/// (and its slot freed) within this long.
+pub const INSPECTOR_HEARTBEAT: Duration = Duration::from_secs(15);

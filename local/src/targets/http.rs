@@ -13,6 +13,7 @@ use hyper_util::rt::TokioExecutor;
 use lattice_lambda::RequestContext;
 
 use super::{ClientInfo, apply_lattice_headers, strip_hop_by_hop};
+use crate::inspector::Capture;
 
 /// Why a proxied request failed.
 #[derive(Debug, thiserror::Error)]
@@ -127,6 +128,10 @@ impl HttpTarget {
         parts.version = http::Version::HTTP_11;
         strip_hop_by_hop(&mut parts.headers);
         apply_lattice_headers(&mut parts.headers, context, client);
+        let capture = Capture::of(&parts).cloned();
+        if let Some(capture) = &capture {
+            capture.forwarded(&parts.headers);
+        }
         let request = Request::from_parts(parts, body);
         let pending = UPSTREAM_CLIENT.with(|client| client.request(request));
         let mut response = pending.await.map_err(|source| ProxyError::Upstream {
@@ -134,6 +139,10 @@ impl HttpTarget {
             source,
         })?;
         strip_hop_by_hop(response.headers_mut());
+        if let Some(capture) = &capture {
+            let url = self.upstream.to_string();
+            capture.upstream_response(&url, response.status(), response.headers());
+        }
         Ok(response)
     }
 }

@@ -11,7 +11,9 @@ use lattice_lambda::{
 
 use super::{ClientInfo, apply_lattice_headers, strip_hop_by_hop};
 use crate::functions::{FunctionPool, InvokeError, InvokeOptions, InvokeOutcome};
+use crate::inspector::Capture;
 use crate::net::limits::MAX_PAYLOAD_BYTES;
+use crate::runtime_api::new_uuid;
 
 /// Why a Lambda target could not produce a response (Lattice answers `502`).
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +104,9 @@ impl LambdaTarget {
                 headers.remove(name);
             }
         }
+        if let Some(capture) = Capture::of(parts) {
+            capture.forwarded(&headers);
+        }
         request.headers = headers;
         request.body = body.into();
         request.context = Some(context);
@@ -113,10 +118,12 @@ impl LambdaTarget {
         request.to_event_json(self.event_version)
     }
 
-    /// Invokes the function and decodes its response.
+    /// Invokes the function and decodes its response. With a `capture` (the inspector is
+    /// on), the event, the function's answer and its log for this invocation are recorded.
     pub async fn call(
         &self,
         request: &LatticeRequest,
+        capture: Option<&Capture>,
     ) -> Result<http::Response<Full<Bytes>>, LambdaTargetError> {
         let function = || self.pool.name().to_owned();
         let payload = Bytes::from(self.event_json(request));
@@ -128,14 +135,45 @@ impl LambdaTarget {
                 size: payload.len(),
             });
         }
-        let outcome = self
-            .pool
-            .invoke(payload, InvokeOptions::default())
-            .await
-            .map_err(|source| LambdaTargetError::Invoke {
-                function: function(),
-                source,
-            })?;
+        let Some(capture) = capture else {
+            let outcome = self.pool.invoke(payload, InvokeOptions::default()).await;
+            return self.decode(outcome);
+        };
+        let request_id = new_uuid();
+        capture.lambda_event(
+            self.function_name(),
+            self.event_version,
+            &request_id,
+            &payload,
+        );
+        let options = InvokeOptions {
+            request_id: Some(request_id),
+            ..InvokeOptions::default()
+        };
+        let invoked = self.pool.invoke_logged(payload, options).await;
+        let answer = match &invoked.result {
+            Ok(InvokeOutcome::Response(json)) => Ok(&json[..]),
+            Ok(InvokeOutcome::FunctionError(error)) => {
+                Err(format!("{}: {}", error.error_type, error.error_message))
+            }
+            Err(error) => Err(error.to_string()),
+        };
+        capture.lambda_answer(answer, invoked.log);
+        self.decode(invoked.result)
+    }
+
+    /// The response an invocation's outcome makes, or why there is none.
+    // The error is `call`'s own (the async `call` is not linted for its size): one error type.
+    #[allow(clippy::result_large_err)]
+    fn decode(
+        &self,
+        outcome: Result<InvokeOutcome, InvokeError>,
+    ) -> Result<http::Response<Full<Bytes>>, LambdaTargetError> {
+        let function = || self.pool.name().to_owned();
+        let outcome = outcome.map_err(|source| LambdaTargetError::Invoke {
+            function: function(),
+            source,
+        })?;
         let json = match outcome {
             InvokeOutcome::Response(json) => json,
             InvokeOutcome::FunctionError(error) => {

@@ -82,6 +82,17 @@ pub enum UpError {
         /// What the OS said.
         source: std::io::Error,
     },
+    /// The inspector's page could not be served.
+    #[error(
+        "cannot serve the inspector on 127.0.0.1:{port}: {source} (pass --inspector-port N, or \
+         --no-inspector)"
+    )]
+    Inspector {
+        /// The port asked for.
+        port: u16,
+        /// What the OS said.
+        source: std::io::Error,
+    },
     /// The access-log writer thread could not start.
     #[error("cannot start the access-log writer: {0}")]
     AccessLog(std::io::Error),

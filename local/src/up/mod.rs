@@ -30,7 +30,9 @@ pub use workspace::Workspace;
 use crate::access_log::{AccessLog, AccessLogFormat, AccessLogWriter};
 use crate::auth::CredentialStore;
 use crate::dataplane::DataPlaneOptions;
+use crate::inspector::{Inspector, InspectorOptions, InspectorServer, TopologyView};
 use crate::invoke_api::InvokeApi;
+use crate::model::Topology;
 use crate::template::LoadOptions;
 use banner::print_manifest_backends;
 
@@ -73,6 +75,8 @@ pub struct UpOptions {
     pub no_build: bool,
     /// `--access-log`: how access-log lines are written to stdout, `None` for not at all.
     pub access_log: Option<AccessLogFormat>,
+    /// The request inspector (`None`: `--no-inspector`).
+    pub inspector: Option<InspectorOptions>,
 }
 
 /// `lattice-local up`, started: the stack, the Invoke API, the `--run` processes and the
@@ -85,6 +89,8 @@ pub struct Up {
     pub invoke_api: InvokeApi,
     /// The `--run` processes.
     pub backends: Vec<BackendProcess>,
+    /// The inspector's page (on loopback), unless turned off.
+    pub inspector: Option<InspectorServer>,
     access_log: Option<AccessLogWriter>,
 }
 
@@ -96,8 +102,10 @@ impl Up {
             stack,
             invoke_api,
             backends,
+            inspector,
             access_log,
         } = self;
+        drop(inspector);
         drop(invoke_api);
         let pools = stack.stop_serving();
         if let Some(writer) = access_log {
@@ -181,6 +189,8 @@ pub async fn start(options: UpOptions) -> Result<Up, UpError> {
     data_plane.service_ports = options.service_ports.clone();
     data_plane.source_vpc_arn = options.source_vpc_arn.clone();
     data_plane.access_log = access_log;
+    let inspector = options.inspector.clone().map(Inspector::new);
+    data_plane.inspector = inspector.clone();
     // One single-threaded runtime per core for the data plane (see `net::workers`).
     data_plane.threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut stack_options = StackOptions::new(data_plane);
@@ -201,6 +211,14 @@ pub async fn start(options: UpOptions) -> Result<Up, UpError> {
         addr: invoke_addr,
         source,
     })?;
+
+    let inspector = match inspector {
+        Some(inspector) => {
+            let view = topology_view(&sources.describe(), topology, &upstreams, &stack);
+            Some(serve_inspector(inspector, &view).await?)
+        }
+        None => None,
+    };
 
     println!(
         "lattice-local is serving {} (region {}):",
@@ -239,10 +257,14 @@ pub async fn start(options: UpOptions) -> Result<Up, UpError> {
             .map(|p| format!("; functions sign as {}", p.principal_arn))
             .unwrap_or_default()
     );
+    if let Some(inspector) = &inspector {
+        println!("  Inspector: {}", inspector.url());
+    }
     Ok(Up {
         stack,
         invoke_api,
         backends,
+        inspector,
         access_log: writer,
     })
 }
@@ -262,6 +284,35 @@ async fn start_backends(runs: &BTreeMap<String, String>) -> Result<Vec<BackendPr
         backends.push(process);
     }
     Ok(backends)
+}
+
+/// The diagram the inspector draws of `topology` as `stack` serves it.
+pub fn topology_view(
+    source: &str,
+    topology: &Topology,
+    upstreams: &BTreeMap<String, String>,
+    stack: &Stack,
+) -> TopologyView {
+    let mut view = TopologyView::new(source, topology, upstreams);
+    for endpoint in stack.data_plane.endpoints() {
+        view.set_urls(
+            &endpoint.name,
+            vec![endpoint.url(), endpoint.host_url.clone()],
+        );
+    }
+    view
+}
+
+/// Serves `inspector`'s page, drawing `view`, on its port on `127.0.0.1`.
+pub async fn serve_inspector(
+    inspector: Inspector,
+    view: &TopologyView,
+) -> Result<InspectorServer, UpError> {
+    inspector.set_topology(view);
+    let port = inspector.options().port;
+    InspectorServer::bind(port, inspector)
+        .await
+        .map_err(|source| UpError::Inspector { port, source })
 }
 
 /// Runs `lattice-local up` until Ctrl-C.

@@ -34,7 +34,7 @@ mod up;
 
 // Each test file uses a different subset.
 #[allow(unused_imports)]
-pub use processes::{alive, written_pid};
+pub use processes::{alive, gone, written_pid};
 #[allow(unused_imports)]
 pub use temp_dir::TempDir;
 #[allow(unused_imports)]

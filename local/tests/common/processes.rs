@@ -28,3 +28,16 @@ pub async fn written_pid(path: &Path) -> u32 {
     }
     panic!("{} was never written", path.display());
 }
+
+/// Whether `pid` is gone (or a zombie) within 5 s. A SIGKILL is delivered asynchronously: a
+/// process killed a moment ago may still be running on a loaded machine, so "stopped" is
+/// checked with a bound rather than at one instant.
+pub async fn gone(pid: u32) -> bool {
+    for _ in 0..100 {
+        if !alive(pid) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}

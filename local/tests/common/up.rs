@@ -23,5 +23,6 @@ pub fn up_options(template: Option<PathBuf>, k8s: Option<PathBuf>) -> lattice_lo
         source_vpc_arn: None,
         no_build: true,
         access_log: Some(lattice_local::access_log::AccessLogFormat::Text),
+        inspector: None,
     }
 }
