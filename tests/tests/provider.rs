@@ -220,14 +220,16 @@ async fn whoami_reports_exactly_what_lattice_gave() {
         })
     );
 
-    // V1: only what Lattice's headers carry; no region, no time, no auth type header here.
+    // V1: only what Lattice's headers carry; no region, no time. Lattice sends no identity
+    // header for a caller that did not authenticate (User Guide, *HTTP targets*), so its absence
+    // beside the network and target headers reads as auth type NONE.
     let mut v1 = sample("v1-get.json");
     v1["raw_path"] = json!("/whoami");
     let whoami = json_body(&invoke_http(&function, &v1).await);
     assert_eq!(
         whoami,
         json!({
-            "eventVersion": "V1", "authType": null, "principal": null,
+            "eventVersion": "V1", "authType": "NONE", "principal": null,
             "principalOrgID": null, "sessionName": null, "sourceVpcArn": SAMPLE_VPC,
             "x509": null, "serviceNetworkArn": network, "serviceArn": service,
             "targetGroupArn": target_group, "region": null, "requestTime": null
