@@ -63,7 +63,7 @@ async fn forward(
         rule,
         group,
     } = stage;
-    let note = AccessNote {
+    let mut note = AccessNote {
         service: Some(Arc::clone(&service.name)),
         rule: Some(rule),
         target: Some(Arc::clone(&group.described)),
@@ -86,19 +86,25 @@ async fn forward(
         Target::Unavailable(reason) => Err(Rejection::TargetUnavailable {
             reason: reason.clone(),
         }),
-        Target::Http(http) => {
-            let call = http.call(parts, body, &context, &client);
-            match tokio::time::timeout(directory.upstream_timeout, call).await {
-                Ok(Ok(response)) => Ok(response.map(Either::Right)),
-                Ok(Err(error)) => {
-                    tracing::warn!(%error, "HTTP target failed");
-                    Err(failed(&error))
+        Target::Http(group) => match group.pick() {
+            None => Err(Rejection::TargetUnavailable {
+                reason: format!("target group {} has no targets", group.name()),
+            }),
+            Some(http) => {
+                note.target = Some(Arc::clone(http.described()));
+                let call = http.call(parts, body, &context, &client);
+                match tokio::time::timeout(directory.upstream_timeout, call).await {
+                    Ok(Ok(response)) => Ok(response.map(Either::Right)),
+                    Ok(Err(error)) => {
+                        tracing::warn!(%error, "HTTP target failed");
+                        Err(failed(&error))
+                    }
+                    Err(_) => Err(Rejection::TargetTimedOut {
+                        after: directory.upstream_timeout,
+                    }),
                 }
-                Err(_) => Err(Rejection::TargetTimedOut {
-                    after: directory.upstream_timeout,
-                }),
             }
-        }
+        },
         Target::Lambda(lambda) => match read_limited(body, MAX_PAYLOAD_BYTES).await {
             Err(BodyError::TooLarge) => Err(Rejection::BodyTooLarge),
             Err(BodyError::Broken) => Err(Rejection::BodyUnreadable),
