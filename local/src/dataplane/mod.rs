@@ -269,12 +269,13 @@ impl BoundDataPlane {
     ) -> Result<DataPlane, DataPlaneError> {
         let directory = Arc::new(Directory::build(topology, targets, &options)?);
         // On the caller's runtime: checks wait on timers, not on the request path's threads.
-        let health_checks = HealthChecks::start(directory.groups.values().filter_map(|plane| {
-            match &plane.target {
-                Target::Http(group) => Some(group),
-                _ => None,
-            }
-        }));
+        let health_checks =
+            HealthChecks::start(directory.groups.values().filter_map(
+                |plane| match &plane.target {
+                    Target::Http(group) => Some(group),
+                    _ => None,
+                },
+            ));
         let stack = ServiceBuilder::new()
             .layer(StepLayer(ResolveService::new(Arc::clone(&directory))))
             .layer(StepLayer(CanonicalPath))

@@ -16,6 +16,7 @@ use tower::Service;
 use super::directory::ServicePlane;
 use super::exchange::{Answer, Arrived, Exchange};
 use crate::access_log::{AccessLog, AccessRecord};
+use crate::net::host::host_from_authority;
 use crate::targets::ResponseBody;
 
 /// The data plane as one connection sees it.
@@ -57,7 +58,8 @@ where
     }
 
     fn call(&mut self, request: Request<Incoming>) -> Self::Future {
-        let (parts, body) = request.into_parts();
+        let (mut parts, body) = request.into_parts();
+        host_from_authority(&mut parts);
         // Nothing is copied for a log that is off (benchmarks).
         let pending = self.log.is_on().then(|| Pending {
             started: Instant::now(),

@@ -17,7 +17,7 @@ use http_body_util::{Either, Full};
 use lattice_lambda::RequestContext;
 
 pub use self::group::{HttpTargetGroup, TargetHealth};
-pub use self::health::{HealthChecks, TargetStatus};
+pub use self::health::{HEALTH_CHECK_USER_AGENT, HealthChecks, TargetStatus};
 pub use self::http::{HttpTarget, ProxyError};
 pub use self::lambda::{LambdaTarget, LambdaTargetError};
 pub use self::registration::{NoLocalTargets, target_urls, upstream_list};
