@@ -213,9 +213,14 @@ async fn accept_loop_on<M, S, B>(
             let ended = tokio::select! {
                 ended = connection.as_mut() => ended,
                 () = activity.idle_for(idle_timeout) => {
-                    // Requests in flight finish; the connection takes no new one.
+                    // Requests in flight finish; the connection takes no new one. HTTP/2's
+                    // goodbye waits for the client to acknowledge a PING: one that stays
+                    // silent through another idle period is cut off.
                     connection.as_mut().graceful_shutdown();
-                    connection.await
+                    tokio::select! {
+                        ended = connection.as_mut() => ended,
+                        () = activity.idle_for(idle_timeout) => Ok(()),
+                    }
                 }
             };
             if let Err(error) = ended {

@@ -5,7 +5,8 @@
 //! open has no timer at all (keep-alive pings are answered by any live client), and while the
 //! server reads the first bytes to tell HTTP/2's preface from an HTTP/1.1 request line, neither
 //! protocol's timer runs. The accept loop shuts a connection down gracefully once it has been
-//! silent this long: requests in flight finish, nothing new starts.
+//! silent this long (requests in flight finish, nothing new starts), and drops it if it stays
+//! silent for as long again (an HTTP/2 client that never acknowledges the goodbye's PING).
 
 use std::io;
 use std::pin::Pin;
