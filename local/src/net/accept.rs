@@ -217,7 +217,10 @@ async fn accept_loop_on<M, S, B>(
                     // goodbye waits for the client to acknowledge a PING: one that stays
                     // silent through another idle period is cut off.
                     connection.as_mut().graceful_shutdown();
+                    // The next idle period counts from the goodbye.
+                    activity.touch();
                     tokio::select! {
+                        biased;
                         ended = connection.as_mut() => ended,
                         () = activity.idle_for(idle_timeout) => Ok(()),
                     }

@@ -35,7 +35,8 @@ impl Activity {
         }
     }
 
-    fn touch(&self) {
+    /// Counts now as the last activity.
+    pub fn touch(&self) {
         let elapsed = u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.last_ms.store(elapsed, Ordering::Relaxed);
     }
