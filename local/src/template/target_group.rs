@@ -237,3 +237,207 @@ fn health_check(
     }
     Ok(check)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::template::{LoadOptions, Topology};
+
+    /// A template with one target group `Tg` of these `Properties` (YAML flow mapping).
+    fn read_group(properties: &str) -> Result<Topology, TemplateError> {
+        let yaml = format!(
+            "Resources:\n  Tg:\n    Type: AWS::VpcLattice::TargetGroup\n    Properties: {properties}\n"
+        );
+        Topology::from_yaml(&yaml, &LoadOptions::new("us-west-2"))
+    }
+
+    fn http_kind(topology: &Topology) -> &TargetKind {
+        &topology.target_groups["Tg"].kind
+    }
+
+    #[test]
+    fn the_project_templates_pods_are_ip_targets_checked_on_the_app_path() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+        let template = std::fs::read_to_string(path).unwrap();
+        let load = LoadOptions::new("us-west-2")
+            .with_parameter("EksAppMode", "template")
+            .with_parameter("EksPodIps", "10.0.1.5,10.0.2.6");
+        let topology = Topology::from_yaml(&template, &load).unwrap();
+        let TargetKind::Http {
+            target_type,
+            targets,
+            health_check,
+            protocol_version,
+            ..
+        } = &topology.target_groups["EksAppTargetGroup"].kind
+        else {
+            panic!("an IP target group");
+        };
+        assert_eq!(
+            (target_type.as_str(), *protocol_version),
+            ("IP", ProtocolVersion::Http1)
+        );
+        let registered: Vec<(&str, Option<u16>)> =
+            targets.iter().map(|t| (t.id.as_str(), t.port)).collect();
+        assert_eq!(
+            registered,
+            [("10.0.1.5", Some(8090)), ("10.0.2.6", Some(8090))]
+        );
+        assert!(health_check.enabled);
+        assert_eq!(health_check.path, "/app");
+        assert_eq!(health_check.matcher.to_string(), "200");
+        // Nothing about health checks is reported as not emulated any more.
+        assert!(
+            !topology
+                .notes
+                .iter()
+                .any(|n| n.resource == "EksAppTargetGroup"),
+            "{:?}",
+            topology.notes
+        );
+    }
+
+    #[test]
+    fn every_health_check_setting_is_read_numbers_also_as_text() {
+        let topology = read_group(
+            r#"{ Type: IP, Config: { Port: 80, Protocol: HTTP, ProtocolVersion: HTTP2,
+                 HealthCheck: { Enabled: "true", Protocol: HTTP, ProtocolVersion: HTTP2,
+                   Path: "/ready?deep=1", Port: 8081, HealthCheckIntervalSeconds: "10",
+                   HealthCheckTimeoutSeconds: 3, HealthyThresholdCount: 3,
+                   UnhealthyThresholdCount: 4, Matcher: { HttpCode: "200,300-399" } } },
+               Targets: [ { Id: 127.0.0.1 }, { Id: "::1", Port: 9000 } ] }"#,
+        )
+        .unwrap();
+        let TargetKind::Http {
+            protocol_version,
+            targets,
+            health_check,
+            ..
+        } = http_kind(&topology)
+        else {
+            panic!("an IP target group");
+        };
+        assert_eq!(*protocol_version, ProtocolVersion::Http2);
+        assert_eq!(
+            targets,
+            &[
+                RegisteredTarget {
+                    id: "127.0.0.1".into(),
+                    port: None
+                },
+                RegisteredTarget {
+                    id: "::1".into(),
+                    port: Some(9000)
+                }
+            ]
+        );
+        assert_eq!(
+            (
+                health_check.enabled,
+                health_check.http2,
+                health_check.path.as_str(),
+                health_check.port
+            ),
+            (true, true, "/ready?deep=1", Some(8081))
+        );
+        assert_eq!(
+            (health_check.interval, health_check.timeout),
+            (Duration::from_secs(10), Duration::from_secs(3))
+        );
+        assert_eq!(
+            (
+                health_check.healthy_threshold,
+                health_check.unhealthy_threshold
+            ),
+            (3, 4)
+        );
+        assert!(health_check.matcher.matches(302) && !health_check.matcher.matches(201));
+    }
+
+    #[test]
+    fn grpc_groups_are_not_checked_unless_asked() {
+        let topology =
+            read_group("{ Type: IP, Config: { Port: 50051, ProtocolVersion: GRPC } }").unwrap();
+        let TargetKind::Http {
+            protocol_version,
+            health_check,
+            ..
+        } = http_kind(&topology)
+        else {
+            panic!("an IP target group");
+        };
+        assert_eq!(*protocol_version, ProtocolVersion::Grpc);
+        assert!(!health_check.enabled);
+    }
+
+    #[test]
+    fn values_lattice_refuses_are_errors_naming_the_property() {
+        let cases = [
+            (
+                "{ Type: IP, Config: { ProtocolVersion: HTTP3 } }",
+                "Config.ProtocolVersion",
+            ),
+            (
+                "{ Type: IP, Config: { HealthCheck: { HealthCheckIntervalSeconds: 1 } } }",
+                "Config.HealthCheck.HealthCheckIntervalSeconds",
+            ),
+            (
+                "{ Type: IP, Config: { HealthCheck: { UnhealthyThresholdCount: 11 } } }",
+                "Config.HealthCheck.UnhealthyThresholdCount",
+            ),
+            (
+                "{ Type: IP, Config: { HealthCheck: { Matcher: { HttpCode: 2xx } } } }",
+                "Config.HealthCheck.Matcher.HttpCode",
+            ),
+            (
+                "{ Type: IP, Config: { HealthCheck: { ProtocolVersion: GRPC } } }",
+                "Config.HealthCheck.ProtocolVersion",
+            ),
+        ];
+        for (properties, property) in cases {
+            let error = read_group(properties).unwrap_err();
+            assert!(
+                matches!(&error, TemplateError::InvalidProperty { resource, property: p, .. }
+                    if resource == "Tg" && p == property),
+                "{properties}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn what_cannot_be_checked_or_reached_locally_is_noted() {
+        let cases = [
+            (
+                "{ Type: INSTANCE, Config: { Port: 80 }, Targets: [ { Id: i-0123456789abcdef0 } ] }",
+                "INSTANCE targets have no local address",
+            ),
+            (
+                "{ Type: ALB, Config: { Port: 80, HealthCheck: { Path: /x } } }",
+                "does not health-check ALB targets",
+            ),
+            (
+                "{ Type: IP, Config: { Port: 443, Protocol: HTTPS }, Targets: [ { Id: 127.0.0.1 } ] }",
+                "proxied over plain HTTP only",
+            ),
+            (
+                "{ Type: IP, Config: { Port: 80, HealthCheck: { Protocol: HTTPS } } }",
+                "not health-checked",
+            ),
+        ];
+        for (properties, message) in cases {
+            let topology = read_group(properties).unwrap();
+            assert!(
+                topology.notes.iter().any(|n| n.message.contains(message)),
+                "{properties}: {:?}",
+                topology.notes
+            );
+        }
+        let alb = read_group("{ Type: ALB, Config: { Port: 80 } }").unwrap();
+        let TargetKind::Http { health_check, .. } = http_kind(&alb) else {
+            panic!("an HTTP target group");
+        };
+        assert_eq!(*health_check, HealthCheck::disabled());
+    }
+}
