@@ -50,8 +50,9 @@ struct UpArgs {
     /// file's first principal).
     #[arg(long, value_name = "ARN")]
     function_principal: Option<String>,
-    /// Upstream of an HTTP (IP/INSTANCE) target group, GROUP=URL (repeatable).
-    #[arg(long = "upstream", value_name = "GROUP=URL")]
+    /// Targets of an HTTP (IP/INSTANCE/ALB) target group, GROUP=URL[,URL…] (repeatable); they
+    /// replace the template's Targets and share the group's requests round robin.
+    #[arg(long = "upstream", value_name = "GROUP=URL[,URL…]")]
     upstreams: Vec<String>,
     /// Address the data plane listens on (the Invoke API always listens on 127.0.0.1).
     #[arg(long, default_value = "127.0.0.1")]

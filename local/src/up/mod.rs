@@ -39,7 +39,7 @@ pub struct UpOptions {
     /// `--function-principal ARN`: the principal functions sign as (default: the first of the
     /// credentials file).
     pub function_principal: Option<String>,
-    /// `--upstream GROUP=URL`.
+    /// `--upstream GROUP=URL[,URL…]`: group -> its comma-separated target URLs.
     pub upstreams: BTreeMap<String, String>,
     /// Address the data plane listens on.
     pub bind: IpAddr,
