@@ -71,9 +71,10 @@ struct UpArgs {
     /// file's first principal).
     #[arg(long, value_name = "ARN")]
     function_principal: Option<String>,
-    /// Upstream of an HTTP (IP/INSTANCE) target group, GROUP=URL, or of a Kubernetes Service of
-    /// the manifests, NAMESPACE/SERVICE=URL (repeatable).
-    #[arg(long = "upstream", value_name = "GROUP=URL")]
+    /// Targets of an HTTP (IP/INSTANCE/ALB) target group, GROUP=URL[,URL…], or of a Kubernetes
+    /// Service of the manifests, NAMESPACE/SERVICE=URL[,URL…] (repeatable); they replace the
+    /// template's Targets and share the group's requests round robin.
+    #[arg(long = "upstream", value_name = "GROUP=URL[,URL…]")]
     upstreams: Vec<String>,
     /// Run COMMAND (with sh -c, PORT set to a free loopback port) as the targets of a target
     /// group or a Kubernetes Service, NAMESPACE/SERVICE=COMMAND (repeatable); stopped on exit.

@@ -179,12 +179,19 @@ fn the_route_maps_to_the_eks_side_of_the_reference_architecture() {
     };
     assert_eq!(targets[0].target_group, groups[0]);
     let group = &mapped.topology.target_groups[groups[0]];
-    assert!(matches!(&group.kind, TargetKind::Http { protocol, .. } if protocol == "HTTP"));
+    let TargetKind::Http {
+        protocol,
+        health_check,
+        ..
+    } = &group.kind
+    else {
+        panic!("an IP target group: {:?}", group.kind);
+    };
+    assert_eq!(protocol, "HTTP");
     assert_eq!(mapped.backends[groups[0]].target_port, Some(8090));
-    let health = &mapped.health_checks[groups[0]];
     assert_eq!(
-        (health.path.as_deref(), health.enabled),
-        (Some("/health"), Some(true))
+        (health_check.path.as_str(), health_check.enabled),
+        ("/health", true)
     );
 
     let notes: Vec<&str> = mapped

@@ -39,8 +39,6 @@ pub(crate) struct TargetGroupPlane {
     pub target: Target,
     /// `lambda:<function>`, `http:<url>` or `unavailable`, for the access log.
     pub described: Arc<str>,
-    /// `host:port` of an HTTP target, for the access log's `targetIpPort`.
-    pub target_addr: Option<Arc<str>>,
 }
 
 /// Everything requests read, shared by every connection.
@@ -96,14 +94,9 @@ impl Directory {
                         group.logical_id
                     ))
                 });
-                let target_addr = match &target {
-                    Target::Http(http) => Some(Arc::from(http.address())),
-                    Target::Lambda(_) | Target::Unavailable(_) => None,
-                };
                 let plane = TargetGroupPlane {
                     arn: group.arn.clone(),
                     described: Arc::from(target.describe()),
-                    target_addr,
                     target,
                 };
                 (group.logical_id.clone(), Arc::new(plane))

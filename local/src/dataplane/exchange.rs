@@ -79,6 +79,8 @@ pub(crate) struct AccessNote {
     pub rule: Option<Arc<str>>,
     /// What answered: a target group's target, or `fixed-response`.
     pub target: Option<Arc<str>>,
+    /// `host:port` of the HTTP target that was called (`targetIpPort`).
+    pub target_addr: Option<Arc<str>>,
     /// The auth policy statement that decided (`service:<Sid>`, `network:<Sid>`, …), kept
     /// only while something reads records.
     pub auth: Option<Arc<str>>,

@@ -91,27 +91,32 @@ async fn forward(
         Target::Unavailable(reason) => Err(Rejection::TargetUnavailable {
             reason: reason.clone(),
         }),
-        Target::Http(http) => {
-            let sent = Instant::now();
-            let call = http.call(parts, body, &context, &client);
-            let outcome = tokio::time::timeout(directory.upstream_timeout, call).await;
-            note.target_timing = Some(TargetTiming {
-                sent,
-                answered: Instant::now(),
-            });
-            match outcome {
-                Ok(Ok(response)) => Ok(response.map(Either::Right)),
-                Ok(Err(error)) => {
-                    tracing::warn!(%error, "HTTP target failed");
-                    Err(Rejection::TargetFailed {
-                        message: first_line(&error),
-                    })
+        Target::Http(group) => match group.pick() {
+            None => Err(Rejection::TargetUnavailable {
+                reason: format!("target group {} has no targets", group.name()),
+            }),
+            Some(http) => {
+                note.target = Some(Arc::clone(http.described()));
+                note.target_addr = Some(Arc::clone(http.address()));
+                let sent = Instant::now();
+                let call = http.call(parts, body, &context, &client);
+                let outcome = tokio::time::timeout(directory.upstream_timeout, call).await;
+                note.target_timing = Some(TargetTiming {
+                    sent,
+                    answered: Instant::now(),
+                });
+                match outcome {
+                    Ok(Ok(response)) => Ok(response.map(Either::Right)),
+                    Ok(Err(error)) => {
+                        tracing::warn!(%error, "HTTP target failed");
+                        Err(failed(&error))
+                    }
+                    Err(_) => Err(Rejection::TargetTimedOut {
+                        after: directory.upstream_timeout,
+                    }),
                 }
-                Err(_) => Err(Rejection::TargetTimedOut {
-                    after: directory.upstream_timeout,
-                }),
             }
-        }
+        },
         Target::Lambda(lambda) => match read_limited(body, MAX_PAYLOAD_BYTES).await {
             Err(BodyError::TooLarge) => Err(Rejection::BodyTooLarge),
             Err(BodyError::Broken) => Err(Rejection::BodyUnreadable),

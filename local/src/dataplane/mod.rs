@@ -35,6 +35,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tower::ServiceBuilder;
 
 pub use path::{PathProblem, check_canonical_path};
@@ -55,7 +56,7 @@ use crate::net::limits::{DATA_PLANE_MAX_CONNECTIONS, IDLE_TIMEOUT, UPSTREAM_TIME
 use crate::net::{
     Connection, ConnectionLimit, ServeOptions, ServerTask, WorkerThreads, serve, serve_spread,
 };
-use crate::targets::Target;
+use crate::targets::{HealthChecks, HttpTargetGroup, Target, TargetHealth};
 use crate::template::{LOCAL_DOMAIN, Topology};
 
 /// Why the data plane could not start.
@@ -150,14 +151,17 @@ impl ServiceEndpoint {
     }
 }
 
-/// A running data plane. Dropping it stops accepting and closes every connection.
+/// A running data plane. Dropping it stops accepting, closes every connection and stops the
+/// health checks.
 #[derive(Debug)]
 pub struct DataPlane {
     host_addr: SocketAddr,
     endpoints: Vec<ServiceEndpoint>,
+    directory: Arc<Directory>,
     // Dropped in this order: the accept loops, then the threads that ran them.
     _servers: Vec<ServerTask>,
     _threads: Option<WorkerThreads>,
+    _health_checks: HealthChecks,
 }
 
 impl DataPlane {
@@ -186,6 +190,25 @@ impl DataPlane {
     /// The endpoint of one service.
     pub fn endpoint(&self, service: &str) -> Option<&ServiceEndpoint> {
         self.endpoints.iter().find(|e| e.name == service)
+    }
+
+    /// The HTTP target group with this logical id (`None` for Lambda groups and groups without
+    /// targets).
+    pub fn http_target_group(&self, group: &str) -> Option<&Arc<HttpTargetGroup>> {
+        match &self.directory.groups.get(group)?.target {
+            Target::Http(group) => Some(group),
+            _ => None,
+        }
+    }
+
+    /// The health of each target of an HTTP target group, as its checks last found it.
+    pub fn target_health(&self, group: &str) -> Option<Vec<TargetHealth>> {
+        self.http_target_group(group).map(|g| g.health())
+    }
+
+    /// A receiver that sees every change of the health of an HTTP target group's targets.
+    pub fn watch_target_health(&self, group: &str) -> Option<watch::Receiver<Vec<TargetHealth>>> {
+        self.http_target_group(group).map(|g| g.watch_health())
     }
 }
 
@@ -246,6 +269,14 @@ impl BoundDataPlane {
         options: DataPlaneOptions,
     ) -> Result<DataPlane, DataPlaneError> {
         let directory = Arc::new(Directory::build(topology, targets, &options)?);
+        // On the caller's runtime: checks wait on timers, not on the request path's threads.
+        let health_checks =
+            HealthChecks::start(directory.groups.values().filter_map(
+                |plane| match &plane.target {
+                    Target::Http(group) => Some(group),
+                    _ => None,
+                },
+            ));
         let stack = ServiceBuilder::new()
             .layer(StepLayer(ResolveService::new(Arc::clone(&directory))))
             .layer(StepLayer(CanonicalPath))
@@ -299,8 +330,10 @@ impl BoundDataPlane {
         Ok(DataPlane {
             host_addr,
             endpoints,
+            directory,
             _servers: servers,
             _threads: threads,
+            _health_checks: health_checks,
         })
     }
 }

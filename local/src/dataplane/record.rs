@@ -26,6 +26,7 @@ use super::metered::{MeteredBody, OnDone};
 use crate::access_log::{AccessLog, AccessRecord};
 use crate::inspector::{Capture, Inspector};
 use crate::net::host::request_host;
+use crate::net::host::host_from_authority;
 use crate::targets::ResponseBody;
 
 /// The data plane as one connection sees it.
@@ -71,6 +72,7 @@ where
 
     fn call(&mut self, request: Request<Incoming>) -> Self::Future {
         let (mut parts, body) = request.into_parts();
+        host_from_authority(&mut parts);
         let inspected = self.inspector.as_ref().map(|inspector| {
             let capture = inspector.capture(&parts);
             parts.extensions.insert(capture.clone());
@@ -155,10 +157,10 @@ impl Pending {
         }
         if let Some(group) = &note.group {
             record.target_group_arn = Some(Arc::from(group.arn.as_str()));
-            record.target_addr = group.target_addr.clone();
         }
         record.rule = note.rule;
         record.target = note.target;
+        record.target_addr = note.target_addr;
         record.caller = note.caller;
         record.auth = note.auth;
         if let Some(refused) = note.refused {

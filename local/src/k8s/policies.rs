@@ -5,6 +5,7 @@
 use serde::Deserialize;
 
 use super::meta::{Object, PolicyTargetRef};
+use crate::model::HealthCheckSettings;
 
 /// The API version of the controller's kinds.
 pub const CONTROLLER_API_VERSION: &str = "application-networking.k8s.aws/v1alpha1";
@@ -98,4 +99,23 @@ pub struct VpcAssociationPolicySpec {
     /// `securityGroupIds`.
     #[serde(default)]
     pub security_group_ids: Vec<String>,
+}
+
+impl From<&HealthCheck> for HealthCheckSettings {
+    /// The policy's health check in CloudFormation's terms: the controller hands each field to
+    /// Lattice's `HealthCheckConfig` as it is (`statusMatch` becomes `Matcher.HttpCode`).
+    fn from(check: &HealthCheck) -> Self {
+        HealthCheckSettings {
+            enabled: check.enabled,
+            protocol: check.protocol.clone(),
+            protocol_version: check.protocol_version.clone(),
+            path: check.path.clone(),
+            port: check.port,
+            interval_seconds: check.interval_seconds,
+            timeout_seconds: check.timeout_seconds,
+            healthy_threshold_count: check.healthy_threshold_count,
+            unhealthy_threshold_count: check.unhealthy_threshold_count,
+            matcher: check.status_match.clone(),
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //! controller convention is pinned with a manifest shaped like a real one.
 
 use std::path::Path;
+use std::time::Duration;
 
 use http::{HeaderName, Method, StatusCode};
 use lattice_lambda::AuthType;
@@ -9,7 +10,8 @@ use serde_json::json;
 
 use super::*;
 use crate::model::{
-    Action, HeaderMatch, HeaderMatchKind, HttpMatch, PathMatch, PathMatchKind, WeightedTarget,
+    Action, HeaderMatch, HeaderMatchKind, HealthCheck, HttpMatch, PathMatch, PathMatchKind,
+    ProtocolVersion, WeightedTarget,
 };
 use crate::template::TargetKind;
 
@@ -545,9 +547,12 @@ fn a_route_with_weighted_backends_a_header_match_and_an_auth_policy_maps_to_a_la
     assert_eq!(
         group.kind,
         TargetKind::Http {
+            target_type: "IP".into(),
             protocol: "HTTP".into(),
+            protocol_version: ProtocolVersion::Http1,
             port: Some(80),
-            targets: vec![]
+            targets: vec![],
+            health_check: HealthCheck::lattice_default(ProtocolVersion::Http1),
         }
     );
     assert_eq!(mapped.backends[ver1[0]].target_port, Some(8090));
@@ -584,6 +589,7 @@ metadata: {name: ver1, namespace: shop}
 spec:
   targetRef: {group: "", kind: Service, name: inventory-ver1}
   protocol: HTTPS
+  protocolVersion: HTTP2
   healthCheck: {enabled: true, path: /healthz, intervalSeconds: 10, statusMatch: "200-299"}
 "#;
     let mapped = shop(&[("tgp.yaml", tgp)])
@@ -591,23 +597,53 @@ spec:
         .unwrap();
     let key = ObjectKey::new(None, "shop", "inventory-ver1");
     let id = mapped.target_groups_of(&key)[0].to_owned();
-    let TargetKind::Http { protocol, .. } = &mapped.topology.target_groups[&id].kind else {
+    let TargetKind::Http {
+        protocol,
+        protocol_version,
+        health_check,
+        ..
+    } = &mapped.topology.target_groups[&id].kind
+    else {
         panic!("an IP target group");
     };
-    assert_eq!(protocol, "HTTPS");
-    let check = &mapped.health_checks[&id];
+    assert_eq!(
+        (protocol.as_str(), *protocol_version),
+        ("HTTPS", ProtocolVersion::Http2)
+    );
+    // Set fields as written, the others at Lattice's defaults.
+    assert!(health_check.enabled);
     assert_eq!(
         (
-            check.path.as_deref(),
-            check.interval_seconds,
-            check.status_match.as_deref()
+            health_check.path.as_str(),
+            health_check.interval,
+            health_check.timeout,
+            health_check.matcher.to_string()
         ),
-        (Some("/healthz"), Some(10), Some("200-299"))
+        (
+            "/healthz",
+            Duration::from_secs(10),
+            Duration::from_secs(5),
+            "200-299".to_owned()
+        )
     );
     let other = mapped.target_groups_of(&ObjectKey::new(None, "shop", "inventory-ver2"))[0];
-    assert!(
-        !mapped.health_checks.contains_key(other),
+    let TargetKind::Http { health_check, .. } = &mapped.topology.target_groups[other].kind else {
+        panic!("an IP target group");
+    };
+    assert_eq!(
+        *health_check,
+        HealthCheck::lattice_default(ProtocolVersion::Http1),
         "the policy is per Service"
+    );
+
+    let bad_matcher = tgp.replace("\"200-299\"", "\"2xx\"");
+    let error = shop(&[("tgp.yaml", &bad_matcher)])
+        .to_topology(&MapOptions::new("us-west-2"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("spec.healthCheck") && error.contains("Matcher.HttpCode \"2xx\""),
+        "{error}"
     );
 
     let out_of_range = tgp.replace("intervalSeconds: 10", "intervalSeconds: 1");

@@ -1,10 +1,12 @@
 //! The local topology as plain typed data: services with their listeners and rules, service
-//! networks, target groups, functions, the parameters used and the notes about what is not emulated.
+//! networks, target groups with their targets and health checks, functions, the parameters
+//! used and the notes about what is not emulated.
 //!
 //! Readers produce it (`template/` from `template.yaml`); the data plane and `up` consume it.
 //! Nothing here reads files or evaluates anything, so every reader builds the same shapes.
 
 mod function;
+mod health_check;
 mod ids;
 mod note;
 mod parameter;
@@ -16,6 +18,9 @@ mod target_group;
 use std::collections::BTreeMap;
 
 pub use function::Function;
+pub use health_check::{
+    HealthCheck, HealthCheckError, HealthCheckSettings, ProtocolVersion, StatusMatcher,
+};
 pub use ids::{DEFAULT_REGION, LOCAL_ACCOUNT_ID, LOCAL_DOMAIN, LocalAccount, local_id};
 pub use note::Note;
 pub use parameter::ParamValue;
@@ -24,7 +29,7 @@ pub use rule::{
 };
 pub use service::{Listener, Service};
 pub use service_network::ServiceNetwork;
-pub use target_group::{TargetGroup, TargetKind};
+pub use target_group::{RegisteredTarget, TargetGroup, TargetKind};
 
 /// The whole local topology: services, target groups, functions.
 #[derive(Clone, Debug)]

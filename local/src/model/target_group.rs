@@ -2,6 +2,8 @@
 
 use lattice_lambda::EventVersion;
 
+use super::health_check::{HealthCheck, ProtocolVersion};
+
 /// An `AWS::VpcLattice::TargetGroup`.
 #[derive(Clone, Debug)]
 pub struct TargetGroup {
@@ -27,13 +29,30 @@ pub enum TargetKind {
         /// The target id as written (a function ARN).
         target_id: String,
     },
-    /// `Type: IP`, `INSTANCE` or `ALB`: an HTTP upstream given on the command line.
+    /// `Type: IP`, `INSTANCE` or `ALB`: HTTP targets (the template's `Targets`, or URLs given on
+    /// the command line).
     Http {
+        /// `Type`: `IP`, `INSTANCE` or `ALB`.
+        target_type: String,
         /// `Config.Protocol`.
         protocol: String,
+        /// `Config.ProtocolVersion`.
+        protocol_version: ProtocolVersion,
         /// `Config.Port`.
         port: Option<u16>,
-        /// The registered target ids (IPs, instance ids).
-        targets: Vec<String>,
+        /// The registered targets.
+        targets: Vec<RegisteredTarget>,
+        /// `Config.HealthCheck` with Lattice's defaults (disabled for `ALB` groups).
+        health_check: HealthCheck,
     },
+}
+
+/// A target as registered: an IP address or instance id, and the port that overrides the
+/// group's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegisteredTarget {
+    /// `Id`.
+    pub id: String,
+    /// `Port`, when it differs from the group's.
+    pub port: Option<u16>,
 }

@@ -1,5 +1,6 @@
 //! The one accept loop: every server of lattice-local accepts connections here and serves
-//! HTTP/1.1 on them with hyper, bounded by a header-read/idle timeout and a connection cap.
+//! HTTP/1.1 and HTTP/2 with prior knowledge (h2c, what gRPC clients speak to a plain-HTTP
+//! listener) on them with hyper, bounded by a header-read/idle timeout and a connection cap.
 
 use std::cell::RefCell;
 use std::convert::Infallible;
@@ -12,8 +13,8 @@ use std::time::Duration;
 
 use http::{Request, Response};
 use hyper::body::{Body, Incoming};
-use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Handle;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -21,6 +22,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt as _;
 use tower::util::Oneshot;
 
+use super::idle::{Activity, ActivityIo};
 use super::limits::IDLE_TIMEOUT;
 use super::workers::WorkerThreads;
 
@@ -44,7 +46,9 @@ impl ConnectionLimit {
 #[derive(Clone, Debug)]
 pub struct ServeOptions {
     /// Time a connection has to send a whole request head, counted from when it starts waiting
-    /// for one (a new connection, or a keep-alive connection after its last response).
+    /// for one (a new connection, or a keep-alive connection after its last response); also
+    /// how long any connection may stay silent (an HTTP/2 connection between streams) before
+    /// it is shut down gracefully.
     pub header_read_timeout: Duration,
     /// The connection cap, possibly shared with other listeners.
     pub connections: ConnectionLimit,
@@ -116,7 +120,7 @@ impl Drop for ServerTask {
     }
 }
 
-/// Serves HTTP/1.1 on every connection `listener` accepts (must be called inside a Tokio
+/// Serves HTTP/1.1 and h2c on every connection `listener` accepts (must be called inside a Tokio
 /// runtime). `make_service` builds the service of one connection; it is called once per
 /// connection and the service is cloned per request, so it should be cheap to clone.
 pub fn serve<M, S, B>(listener: TcpListener, options: ServeOptions, make_service: M) -> ServerTask
@@ -172,10 +176,14 @@ async fn accept_loop_on<M, S, B>(
     // them too, and with them the last references to what they serve.
     let mut connections = JoinSet::new();
     let mut next_thread = 0;
-    let mut builder = http1::Builder::new();
+    let idle_timeout = options.header_read_timeout;
+    let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
+        .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(options.header_read_timeout);
+        .header_read_timeout(idle_timeout)
+        .http2()
+        .timer(TokioTimer::new());
     loop {
         let accepted = tokio::select! {
             // Reap finished connections so the set does not grow without bound.
@@ -198,10 +206,27 @@ async fn accept_loop_on<M, S, B>(
         let builder = builder.clone();
         let serve = move |stream: TcpStream| async move {
             let _permit = permit;
-            if let Err(error) = builder
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
+            let activity = Arc::new(Activity::new());
+            let io = TokioIo::new(ActivityIo::new(stream, Arc::clone(&activity)));
+            let connection = builder.serve_connection(io, service);
+            tokio::pin!(connection);
+            let ended = tokio::select! {
+                ended = connection.as_mut() => ended,
+                () = activity.idle_for(idle_timeout) => {
+                    // Requests in flight finish; the connection takes no new one. HTTP/2's
+                    // goodbye waits for the client to acknowledge a PING: one that stays
+                    // silent through another idle period is cut off.
+                    connection.as_mut().graceful_shutdown();
+                    // The next idle period counts from the goodbye.
+                    activity.touch();
+                    tokio::select! {
+                        biased;
+                        ended = connection.as_mut() => ended,
+                        () = activity.idle_for(idle_timeout) => Ok(()),
+                    }
+                }
+            };
+            if let Err(error) = ended {
                 tracing::debug!(%error, %peer, "connection ended with an error");
             }
         };

@@ -29,6 +29,34 @@ pub fn request_host<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> Option<&'a str>
     }
 }
 
+/// Gives an HTTP/2 request the `Host` header its `:authority` stands for (RFC 9113 §8.3.1), so
+/// every later step (the `Host` check, signature verification, the `Host` forwarded to the
+/// target) reads one header whatever the client's HTTP version. A request that has a `Host`
+/// keeps it.
+///
+/// ```
+/// let mut parts = http::Request::get("http://shop.lattice.localhost:8080/app")
+///     .version(http::Version::HTTP_2)
+///     .body(())
+///     .unwrap()
+///     .into_parts()
+///     .0;
+/// lattice_local::net::host::host_from_authority(&mut parts);
+/// assert_eq!(parts.headers["host"], "shop.lattice.localhost:8080");
+/// ```
+pub fn host_from_authority(parts: &mut http::request::Parts) {
+    if parts.version != http::Version::HTTP_2 || parts.headers.contains_key(header::HOST) {
+        return;
+    }
+    if let Some(value) = parts
+        .uri
+        .authority()
+        .and_then(|a| http::HeaderValue::from_str(a.as_str()).ok())
+    {
+        parts.headers.insert(header::HOST, value);
+    }
+}
+
 /// Parses a `Host` value (`name`, `name:port`, `1.2.3.4:80`, `[::1]:80`, `name.`). `None`
 /// when it is not a host at all (user info, a bare IPv6 address, characters DNS names lack).
 ///

@@ -1,8 +1,8 @@
 //! Network plumbing shared by every server of lattice-local (the data plane, the Invoke
 //! API and each function's Runtime API):
 //!
-//! - [`accept`]: one accept loop with hyper's timer (header-read/idle timeout), a
-//!   connection cap and `TCP_NODELAY`;
+//! - [`accept`]: one accept loop (HTTP/1.1 and h2c) with hyper's timer (header-read timeout),
+//!   an idle bound ([`idle`]), a connection cap and `TCP_NODELAY`;
 //! - [`body`]: one size- and time-limited body reader;
 //! - [`limits`]: every number that bounds them, defined once;
 //! - [`host`]: what a `Host` or `Origin` names, and the checks of the loopback-only APIs;
@@ -11,6 +11,7 @@
 pub mod accept;
 pub mod body;
 pub mod host;
+pub mod idle;
 pub mod limits;
 pub mod workers;
 

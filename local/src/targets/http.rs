@@ -1,19 +1,22 @@
-//! HTTP target groups (`IP`, `INSTANCE`, `ALB`): a pooled reverse proxy to an
-//! upstream URL given on the command line, adding the headers Lattice adds.
+//! One HTTP target (of an `IP`, `INSTANCE` or `ALB` group): a pooled reverse proxy to its URL,
+//! over HTTP/1.1 or, for `HTTP2` and `GRPC` target groups, HTTP/2 with prior knowledge (h2c),
+//! adding the headers Lattice adds.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::request::Parts;
 use http::uri::{Authority, PathAndQuery, Scheme};
-use http::{Request, Response, Uri};
+use http::{HeaderValue, Request, Response, Uri, Version, header};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use lattice_lambda::RequestContext;
 
 use super::{ClientInfo, apply_lattice_headers, strip_hop_by_hop};
 use crate::inspector::Capture;
+use crate::model::ProtocolVersion;
 
 /// Why a proxied request failed.
 #[derive(Debug, thiserror::Error)]
@@ -40,16 +43,24 @@ pub enum ProxyError {
 }
 
 thread_local! {
-    /// The upstream client of this thread: its keep-alive pool (keyed by upstream) and the
-    /// connection tasks it spawns stay on the thread whose requests use them, so a proxied
-    /// request wakes no other thread (see `net::workers`).
-    static UPSTREAM_CLIENT: Client<HttpConnector, Incoming> = {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build(connector)
-    };
+    /// The upstream clients of this thread, HTTP/1.1 and HTTP/2: their keep-alive pools (keyed
+    /// by upstream) and the connection tasks they spawn stay on the thread whose requests use
+    /// them, so a proxied request wakes no other thread (see `net::workers`).
+    static UPSTREAM_CLIENT: Client<HttpConnector, Incoming> = upstream_client(false);
+    static UPSTREAM_H2_CLIENT: Client<HttpConnector, Incoming> = upstream_client(true);
+}
+
+/// A pooled client; `http2`: HTTP/2 with prior knowledge, one multiplexed connection per
+/// upstream.
+fn upstream_client(http2: bool) -> Client<HttpConnector, Incoming> {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(60))
+        .pool_timer(TokioTimer::new())
+        .timer(TokioTimer::new())
+        .http2_only(http2)
+        .build(connector)
 }
 
 /// A reverse proxy to one upstream, over keep-alive connections pooled per thread.
@@ -60,11 +71,18 @@ pub struct HttpTarget {
     authority: Authority,
     /// A path prefix of the upstream URL (`http://host/base` -> `/base`), or empty.
     base_path: String,
+    /// HTTP/2 to the upstream (`HTTP2` and `GRPC` target groups).
+    http2: bool,
+    /// `http:<url>`, for the access log.
+    described: Arc<str>,
+    /// `host:port`, for the access log's `targetIpPort`.
+    address: Arc<str>,
 }
 
 impl HttpTarget {
-    /// A proxy to `upstream` (`http://host:port`, optionally with a base path).
-    pub fn new(upstream: &str) -> Result<Self, ProxyError> {
+    /// A proxy to `upstream` (`http://host:port`, optionally with a base path) that speaks the
+    /// target group's protocol version to it.
+    pub fn new(upstream: &str, version: ProtocolVersion) -> Result<Self, ProxyError> {
         let invalid = |reason: &str| ProxyError::InvalidUpstream {
             url: upstream.to_owned(),
             reason: reason.to_owned(),
@@ -81,11 +99,19 @@ impl HttpTarget {
         }
         let authority = uri.authority().cloned().ok_or_else(|| invalid("no host"))?;
         let base_path = uri.path().trim_end_matches('/').to_owned();
+        let address = Arc::from(format!(
+            "{}:{}",
+            authority.host(),
+            authority.port_u16().unwrap_or(80)
+        ));
         Ok(HttpTarget {
+            described: Arc::from(format!("http:{uri}")),
+            address,
             upstream: uri,
             scheme,
             authority,
             base_path,
+            http2: version.is_http2(),
         })
     }
 
@@ -94,13 +120,25 @@ impl HttpTarget {
         &self.upstream
     }
 
-    /// `host:port` of the upstream (port 80 when the URL names none).
-    pub fn address(&self) -> String {
-        format!(
-            "{}:{}",
-            self.authority.host(),
-            self.authority.port_u16().unwrap_or(80)
-        )
+    /// `host:port` of the upstream (port 80 when the URL names none), for the access log's
+    /// `targetIpPort`.
+    pub fn address(&self) -> &Arc<str> {
+        &self.address
+    }
+
+    /// The upstream's authority.
+    pub fn authority(&self) -> &Authority {
+        &self.authority
+    }
+
+    /// The upstream's base path (`/base` of `http://host/base`), or empty.
+    pub fn base_path(&self) -> &str {
+        &self.base_path
+    }
+
+    /// `http:<url>`, as the access log names the target.
+    pub fn described(&self) -> &Arc<str> {
+        &self.described
     }
 
     /// The upstream URI for a request's path and query.
@@ -124,16 +162,36 @@ impl HttpTarget {
         client: &ClientInfo,
     ) -> Result<Response<Incoming>, ProxyError> {
         parts.uri = self.upstream_uri(&parts.uri)?;
-        // The upstream speaks HTTP/1.1 whatever the client used.
-        parts.version = http::Version::HTTP_11;
+        // gRPC needs `te: trailers` end to end; it is the one TE value HTTP/2 allows.
+        let wants_trailers = self.http2
+            && parts
+                .headers
+                .get(header::TE)
+                .is_some_and(|te| te.as_bytes().eq_ignore_ascii_case(b"trailers"));
+        // The upstream speaks the target group's version whatever the client used.
+        parts.version = if self.http2 {
+            Version::HTTP_2
+        } else {
+            Version::HTTP_11
+        };
         strip_hop_by_hop(&mut parts.headers);
+        if wants_trailers {
+            parts
+                .headers
+                .insert(header::TE, HeaderValue::from_static("trailers"));
+        }
         apply_lattice_headers(&mut parts.headers, context, client);
         let capture = Capture::of(&parts).cloned();
         if let Some(capture) = &capture {
             capture.forwarded(&parts.headers);
         }
         let request = Request::from_parts(parts, body);
-        let pending = UPSTREAM_CLIENT.with(|client| client.request(request));
+        let clients = if self.http2 {
+            &UPSTREAM_H2_CLIENT
+        } else {
+            &UPSTREAM_CLIENT
+        };
+        let pending = clients.with(|client| client.request(request));
         let mut response = pending.await.map_err(|source| ProxyError::Upstream {
             upstream: self.upstream.to_string(),
             source,
@@ -153,11 +211,12 @@ mod tests {
 
     #[test]
     fn upstream_urls_are_checked_and_joined_with_the_request_path() {
-        let target = HttpTarget::new("http://127.0.0.1:8090/base/").unwrap();
+        let target =
+            HttpTarget::new("http://127.0.0.1:8090/base/", ProtocolVersion::Http1).unwrap();
         let joined = target.upstream_uri(&"/app/x?y=1".parse().unwrap()).unwrap();
         assert_eq!(joined, "http://127.0.0.1:8090/base/app/x?y=1");
-        assert_eq!(target.address(), "127.0.0.1:8090");
-        let plain = HttpTarget::new("http://127.0.0.1:8090").unwrap();
+        assert_eq!(&**target.address(), "127.0.0.1:8090");
+        let plain = HttpTarget::new("http://127.0.0.1:8090", ProtocolVersion::Http1).unwrap();
         assert_eq!(
             plain.upstream_uri(&"/app".parse().unwrap()).unwrap(),
             "http://127.0.0.1:8090/app"
@@ -166,7 +225,7 @@ mod tests {
         for bad in ["127.0.0.1:80", "https://pod.local", "http://"] {
             assert!(
                 matches!(
-                    HttpTarget::new(bad),
+                    HttpTarget::new(bad, ProtocolVersion::Http1),
                     Err(ProxyError::InvalidUpstream { .. })
                 ),
                 "{bad}"

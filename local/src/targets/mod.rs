@@ -1,18 +1,26 @@
-//! What a target group forwards to: a Lambda function ([`LambdaTarget`]) or
-//! an HTTP upstream ([`HttpTarget`]), plus the headers Lattice adds on the way.
+//! What a target group forwards to: a Lambda function ([`LambdaTarget`]) or HTTP targets
+//! ([`HttpTargetGroup`] of [`HttpTarget`]s, balanced by health), plus the headers Lattice adds
+//! on the way.
 
+mod group;
+pub mod health;
 mod http;
 mod lambda;
+mod registration;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use ::http::{HeaderMap, HeaderName, HeaderValue};
 use bytes::Bytes;
 use http_body_util::{Either, Full};
 use lattice_lambda::RequestContext;
 
+pub use self::group::{HttpTargetGroup, TargetHealth};
+pub use self::health::{HEALTH_CHECK_USER_AGENT, HealthChecks, TargetStatus};
 pub use self::http::{HttpTarget, ProxyError};
 pub use self::lambda::{LambdaTarget, LambdaTargetError};
+pub use self::registration::{NoLocalTargets, target_urls, upstream_list};
 
 /// The body of every response lattice-local sends: either built in memory
 /// (Lambda responses, errors, fixed responses) or streamed from an upstream.
@@ -23,8 +31,8 @@ pub type ResponseBody = Either<Full<Bytes>, hyper::body::Incoming>;
 pub enum Target {
     /// A function run by a [`crate::functions::FunctionPool`].
     Lambda(LambdaTarget),
-    /// An HTTP upstream (boxed: the pooled client is large).
-    Http(Box<HttpTarget>),
+    /// HTTP targets, shared with their health checks.
+    Http(Arc<HttpTargetGroup>),
     /// Nothing can serve the group (no upstream given, function not in the
     /// template); requests get `503` with this reason.
     Unavailable(String),
@@ -35,7 +43,7 @@ impl Target {
     pub fn describe(&self) -> String {
         match self {
             Target::Lambda(lambda) => format!("lambda:{}", lambda.function_name()),
-            Target::Http(http) => format!("http:{}", http.upstream()),
+            Target::Http(group) => group.describe(),
             Target::Unavailable(_) => "unavailable".to_owned(),
         }
     }

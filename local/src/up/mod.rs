@@ -52,8 +52,8 @@ pub struct UpOptions {
     /// `--function-principal ARN`: the principal functions sign as (default: the first of the
     /// credentials file).
     pub function_principal: Option<String>,
-    /// `--upstream KEY=URL`: KEY is a target group, or a Service `namespace/name` of the
-    /// manifests (see [`target_group_keys`]).
+    /// `--upstream KEY=URL[,URL…]`: KEY is a target group, or a Service `namespace/name` of the
+    /// manifests (see [`target_group_keys`]); the value is its comma-separated target URLs.
     pub upstreams: BTreeMap<String, String>,
     /// `--run KEY=COMMAND`: the backend KEY (as for `upstreams`) as a local process.
     pub runs: BTreeMap<String, String>,

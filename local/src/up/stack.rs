@@ -9,7 +9,7 @@ use super::error::UpError;
 use crate::auth::LocalPrincipal;
 use crate::dataplane::{BoundDataPlane, DataPlane, DataPlaneOptions};
 use crate::functions::{FunctionConfig, FunctionPool, LogSink, TracingLogSink};
-use crate::targets::{HttpTarget, LambdaTarget, Target};
+use crate::targets::{HttpTargetGroup, LambdaTarget, Target, target_urls};
 use crate::template::{LOCAL_DOMAIN, TargetKind, Topology};
 
 /// How to run a topology's functions and targets.
@@ -17,7 +17,8 @@ use crate::template::{LOCAL_DOMAIN, TargetKind, Topology};
 pub struct StackOptions {
     /// Data-plane options (ports, region, credentials, access log, limits).
     pub data_plane: DataPlaneOptions,
-    /// Upstream URL per HTTP target group (logical id or name).
+    /// `URL[,URL…]` per HTTP target group (logical id or name): its targets, replacing the
+    /// template's.
     pub upstreams: BTreeMap<String, String>,
     /// Most concurrent instances per function.
     pub max_instances: usize,
@@ -157,24 +158,32 @@ impl Stack {
                 TargetKind::Lambda { target_id, .. } => Target::Unavailable(format!(
                     "LAMBDA target {target_id:?} is not a function of the template"
                 )),
-                TargetKind::Http { .. } => {
-                    let url = options
+                TargetKind::Http {
+                    protocol_version,
+                    port,
+                    health_check,
+                    ..
+                } => {
+                    let upstream = options
                         .upstreams
                         .get(&group.logical_id)
                         .or_else(|| options.upstreams.get(&group.name));
-                    match url {
-                        Some(url) => {
-                            Target::Http(Box::new(HttpTarget::new(url).map_err(|source| {
-                                UpError::Upstream {
-                                    group: group.logical_id.clone(),
-                                    source,
-                                }
-                            })?))
+                    match target_urls(group, upstream.map(String::as_str)) {
+                        Ok(urls) => {
+                            let targets = HttpTargetGroup::new(
+                                group.logical_id.clone(),
+                                &urls,
+                                *protocol_version,
+                                health_check.clone(),
+                                *port,
+                            )
+                            .map_err(|source| UpError::Upstream {
+                                group: group.logical_id.clone(),
+                                source,
+                            })?;
+                            Target::Http(Arc::new(targets))
                         }
-                        None => Target::Unavailable(format!(
-                            "no upstream for target group {}: pass --upstream {}=http://127.0.0.1:PORT",
-                            group.logical_id, group.logical_id
-                        )),
+                        Err(none) => Target::Unavailable(none.to_string()),
                     }
                 }
             };

@@ -21,7 +21,6 @@ use super::check::{CheckOptions, invalid, local_client_role_arn, policy_document
 use super::error::{ManifestError, Origin};
 use super::gateway_api::{GATEWAY_API_GROUP, LATTICE_GATEWAY_CLASS};
 use super::meta::ObjectKey;
-use super::policies::HealthCheck;
 use crate::model::ServiceNetwork as NetworkModel;
 use crate::template::{LocalAccount, Note, Service, TargetGroup, Topology, local_id};
 
@@ -152,8 +151,6 @@ pub struct ManifestTopology {
     pub service_networks: Vec<ServiceNetwork>,
     /// Each target group's Kubernetes backend, by target group logical id.
     pub backends: BTreeMap<String, Backend>,
-    /// Health checks set by `TargetGroupPolicy`s, by target group logical id.
-    pub health_checks: BTreeMap<String, HealthCheck>,
     /// The `HTTPRoute` each service was built from, by service logical id (for messages that
     /// name the manifest, e.g. a name clash with the template).
     pub routes: BTreeMap<String, Box<Origin>>,
@@ -216,7 +213,6 @@ impl Manifests {
             networks: Vec::new(),
             target_groups: BTreeMap::new(),
             backends: BTreeMap::new(),
-            health_checks: BTreeMap::new(),
         };
         mapper.networks();
         let mut services = Vec::new();
@@ -259,7 +255,6 @@ impl Manifests {
             },
             service_networks: mapper.networks,
             backends: mapper.backends,
-            health_checks: mapper.health_checks,
             routes,
         })
     }
@@ -272,7 +267,6 @@ struct Mapper<'m> {
     networks: Vec<ServiceNetwork>,
     target_groups: BTreeMap<String, TargetGroup>,
     backends: BTreeMap<String, Backend>,
-    health_checks: BTreeMap<String, HealthCheck>,
 }
 
 impl Mapper<'_> {

@@ -6,6 +6,7 @@ use crate::k8s::check::invalid;
 use crate::k8s::error::ManifestError;
 use crate::k8s::gateway_api::HttpRoute;
 use crate::k8s::meta::{Located, ObjectKey};
+use crate::model::{HealthCheck, HealthCheckSettings, ProtocolVersion};
 use crate::template::{TargetGroup, TargetKind, local_id};
 
 /// The port the controller gives every target group it builds for a Service (targets register
@@ -37,6 +38,8 @@ impl Mapper<'_> {
         let protocol = policy
             .and_then(|p| p.object.spec.protocol.clone())
             .unwrap_or_else(|| "HTTP".into());
+        let mut protocol_version = ProtocolVersion::Http1;
+        let mut health_check = HealthCheck::lattice_default(protocol_version);
         if let Some(policy) = policy {
             if protocol == "TCP" {
                 return Err(invalid(
@@ -49,23 +52,31 @@ impl Mapper<'_> {
                     ),
                 ));
             }
-            if policy
+            if let Some(version) = policy.object.spec.protocol_version.as_deref() {
+                protocol_version = ProtocolVersion::parse(version).ok_or_else(|| {
+                    invalid(
+                        policy,
+                        "TargetGroupPolicy",
+                        "spec.protocolVersion",
+                        format!("{version} is not HTTP1 or HTTP2"),
+                    )
+                })?;
+            }
+            let written = policy
                 .object
                 .spec
-                .protocol_version
-                .as_deref()
-                .is_some_and(|v| v != "HTTP1")
-            {
-                self.note(
-                    policy.object.key(),
+                .health_check
+                .as_ref()
+                .map(HealthCheckSettings::from)
+                .unwrap_or_default();
+            health_check = written.resolve(protocol_version).map_err(|error| {
+                invalid(
+                    policy,
                     "TargetGroupPolicy",
-                    "protocolVersion HTTP2 is proxied as HTTP/1.1 locally",
-                );
-            }
-            if let Some(check) = &policy.object.spec.health_check {
-                self.health_checks
-                    .insert(logical_id.to_owned(), check.clone());
-            }
+                    "spec.healthCheck",
+                    error.to_string(),
+                )
+            })?;
         }
         self.backends.insert(
             logical_id.to_owned(),
@@ -84,9 +95,12 @@ impl Mapper<'_> {
                 .account
                 .lattice_arn(&format!("targetgroup/{}", local_id("tg", seed))),
             kind: TargetKind::Http {
+                target_type: "IP".to_owned(),
                 protocol,
+                protocol_version,
                 port: Some(CONTROLLER_TARGET_GROUP_PORT),
                 targets: Vec::new(),
+                health_check,
             },
         })
     }
