@@ -109,7 +109,9 @@ async fn forward(
                     Ok(Ok(response)) => Ok(response.map(Either::Right)),
                     Ok(Err(error)) => {
                         tracing::warn!(%error, "HTTP target failed");
-                        Err(failed(&error))
+                        Err(Rejection::TargetFailed {
+                            message: first_line(&error),
+                        })
                     }
                     Err(_) => Err(Rejection::TargetTimedOut {
                         after: directory.upstream_timeout,

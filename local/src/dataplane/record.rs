@@ -25,8 +25,8 @@ use super::exchange::{AccessNote, Answer, Arrived, Exchange};
 use super::metered::{MeteredBody, OnDone};
 use crate::access_log::{AccessLog, AccessRecord};
 use crate::inspector::{Capture, Inspector};
-use crate::net::host::request_host;
 use crate::net::host::host_from_authority;
+use crate::net::host::request_host;
 use crate::targets::ResponseBody;
 
 /// The data plane as one connection sees it.

@@ -296,8 +296,11 @@ fn group_view(
             );
             let mut views: Vec<TargetView> = targets
                 .iter()
-                .map(|id| TargetView {
-                    name: id.clone(),
+                .map(|target| TargetView {
+                    name: match target.port {
+                        Some(port) => format!("{}:{port}", target.id),
+                        None => target.id.clone(),
+                    },
                     served_by: served_by.clone(),
                     health: Health::NotChecked,
                 })

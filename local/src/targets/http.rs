@@ -221,7 +221,8 @@ mod tests {
             plain.upstream_uri(&"/app".parse().unwrap()).unwrap(),
             "http://127.0.0.1:8090/app"
         );
-        assert_eq!(HttpTarget::new("http://pod").unwrap().address(), "pod:80");
+        let default_port = HttpTarget::new("http://pod", ProtocolVersion::Http1).unwrap();
+        assert_eq!(&**default_port.address(), "pod:80");
         for bad in ["127.0.0.1:80", "https://pod.local", "http://"] {
             assert!(
                 matches!(
