@@ -3,9 +3,11 @@
 //! 1. build `provider` and `eks-client`, read `template.yaml` with
 //!    `EksAppMode=template`, start the provider behind `foo-service` and a
 //!    stand-in EKS pod behind `eks-app` (`AWS_IAM`, `/app` prefix rule);
-//! 2. EKS -> Lattice -> Lambda: `GET` `foo-service` -> `Hello Foo Lambda!!`;
-//! 3. Lambda -> Lattice -> EKS: invoke `eks-client` through the Runtime API,
-//!    SigV4-signed, -> `{"statusCode":200,"body":"from EKS: Hello Bar EKS Pod!!"}`;
+//! 2. EKS -> Lattice -> Lambda: `GET https://foo-service.lattice.localhost:<port>/` (TLS,
+//!    verified against the local CA) -> `Hello Foo Lambda!!`;
+//! 3. Lambda -> Lattice -> EKS: invoke `eks-client` through the Runtime API, SigV4-signed over
+//!    HTTPS (eks-app's listener is `HTTPS`; the function trusts the local CA through
+//!    `LATTICE_CA_BUNDLE`) -> `{"statusCode":200,"body":"from EKS: Hello Bar EKS Pod!!"}`;
 //! 4. an unsigned request to `eks-app` -> `403`.
 
 use std::collections::BTreeMap;
@@ -16,11 +18,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use rustls::ClientConfig;
 use tokio::net::TcpListener;
 
 use crate::access_log::AccessLog;
@@ -31,7 +31,9 @@ use crate::net::accept::service_from_fn;
 use crate::net::limits::LOCAL_API_MAX_CONNECTIONS;
 use crate::net::{ServeOptions, ServerTask, serve};
 use crate::template::{DEFAULT_REGION, LOCAL_DOMAIN, LoadOptions, TargetKind, Topology};
-use crate::up::{Stack, StackOptions, UpError, Workspace, print_notes};
+use crate::tls::LocalAuthority;
+use crate::tls::client::{client_config, send_https};
+use crate::up::{Stack, StackOptions, UpError, Workspace, print_ca, print_notes};
 
 /// What the stand-in pod answers on `/app`.
 pub const POD_GREETING: &str = "Hello Bar EKS Pod!!";
@@ -72,6 +74,8 @@ pub struct DemoOptions {
     pub template: Option<PathBuf>,
     /// Skip `cargo build` (binaries must exist).
     pub no_build: bool,
+    /// Where the local CA is kept (default: as for `up`).
+    pub state_dir: Option<PathBuf>,
 }
 
 /// A tiny HTTP server standing in for the EKS pod: `Hello Bar EKS Pod!!` on
@@ -119,29 +123,31 @@ fn pod_response(path: &str) -> Response<Full<Bytes>> {
     response
 }
 
-/// A plain HTTP GET, returning status and body text.
-async fn get(url: &str, host: Option<&str>) -> Result<(StatusCode, String), String> {
-    let client: Client<HttpConnector, Full<Bytes>> =
-        Client::builder(TokioExecutor::new()).build(HttpConnector::new());
-    let mut request = Request::get(url);
-    if let Some(host) = host {
-        request = request.header(http::header::HOST, host);
-    }
-    let request = request
+/// An HTTPS GET of `path` from `addr`, the certificate verified for `server_name` against
+/// the local CA alone; status and body text.
+async fn get(
+    tls: &Arc<ClientConfig>,
+    addr: SocketAddr,
+    server_name: &str,
+    path: &str,
+) -> Result<(StatusCode, String), String> {
+    let request = Request::get(path)
         .body(Full::new(Bytes::new()))
-        .map_err(|e| format!("bad request {url}: {e}"))?;
-    let response = tokio::time::timeout(Duration::from_secs(30), client.request(request))
-        .await
-        .map_err(|_| format!("GET {url} timed out"))?
-        .map_err(|e| format!("GET {url}: {e}"))?;
+        .map_err(|e| format!("bad request {path}: {e}"))?;
+    let response = send_https(
+        Arc::clone(tls),
+        addr,
+        server_name,
+        request,
+        Duration::from_secs(30),
+    )
+    .await
+    .map_err(|e| format!("GET https://{server_name}:{}{path}: {e}", addr.port()))?;
     let status = response.status();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| format!("reading the body of {url}: {e}"))?
-        .to_bytes();
-    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    Ok((
+        status,
+        String::from_utf8_lossy(response.body()).into_owned(),
+    ))
 }
 
 fn print_access(log: &AccessLog, seen: &mut usize) {
@@ -212,9 +218,14 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
     let pod = StandInPod::start()
         .await
         .map_err(|e| fail(1, format!("stand-in pod: {e}")))?;
+    let authority =
+        Arc::new(LocalAuthority::open_in(options.state_dir.as_deref()).map_err(|e| fail(1, e))?);
+    print_ca(&authority);
+    let tls = client_config(authority.ca_certificate()).map_err(|e| fail(1, e))?;
     let log = AccessLog::memory();
     let mut data_plane = DataPlaneOptions::new(region, Arc::clone(&store));
     data_plane.access_log = log.clone();
+    data_plane.tls = Some(authority);
     let mut stack_options = StackOptions::new(data_plane);
     stack_options.upstreams = BTreeMap::from([(pod_group.clone(), pod.url())]);
     stack_options.log_sink = Arc::new(DiscardLogSink);
@@ -240,7 +251,7 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
     let stack = Stack::start(&topology, stack_options, |name| workspace.binary(name))
         .await
         .map_err(|e: UpError| fail(1, e))?;
-    let outcome = scenario(&stack, &topology, &pod, &log, &client_function).await;
+    let outcome = scenario(&stack, &topology, &pod, &log, &tls, &client_function).await;
     stack.shutdown().await;
     outcome?;
     println!("demo finished: both directions work");
@@ -252,6 +263,7 @@ async fn scenario(
     topology: &Topology,
     pod: &StandInPod,
     log: &AccessLog,
+    tls: &Arc<ClientConfig>,
     client_function: &str,
 ) -> Result<(), DemoError> {
     let provider_service = stack
@@ -275,17 +287,19 @@ async fn scenario(
     );
     let mut seen = 0;
 
+    let host_tls = stack
+        .data_plane
+        .host_tls_addr()
+        .ok_or_else(|| fail(1, "the Host-routed HTTPS port is not served"))?;
+    let provider_name = format!("foo-service.{LOCAL_DOMAIN}");
     println!(
-        "step 2: {}: GET {}/ (Host: foo-service.lattice.localhost)",
+        "step 2: {}: GET https://{provider_name}:{}/ (TLS to {host_tls}, certificate checked against the local CA)",
         STEP_TITLES[1],
-        stack.data_plane.host_addr()
+        host_tls.port()
     );
-    let host_url = format!("http://{}/", stack.data_plane.host_addr());
-    let host = format!(
-        "foo-service.lattice.localhost:{}",
-        stack.data_plane.host_addr().port()
-    );
-    let (status, body) = get(&host_url, Some(&host)).await.map_err(|e| fail(2, e))?;
+    let (status, body) = get(tls, host_tls, &provider_name, "/")
+        .await
+        .map_err(|e| fail(2, e))?;
     println!("    {} {body}", status.as_u16());
     print_access(log, &mut seen);
     if status != StatusCode::OK || body.trim() != super::demo::PROVIDER_GREETING {
@@ -366,7 +380,9 @@ async fn scenario(
             .service("eks-app")
             .map_or("?", |s| s.auth_type.as_str())
     );
-    let (status, body) = get(&unsigned, None).await.map_err(|e| fail(4, e))?;
+    let (status, body) = get(tls, eks.addr, &eks.addr.ip().to_string(), "/app")
+        .await
+        .map_err(|e| fail(4, e))?;
     println!("    {} {}", status.as_u16(), body.trim_end());
     print_access(log, &mut seen);
     if status != StatusCode::FORBIDDEN {

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use lattice_lambda::{AuthType, Identity, QueryParameters};
 
-use super::directory::{Directory, ServicePlane};
+use super::directory::{Directory, ListenerPlane, ServicePlane};
 use super::exchange::{AccessNote, Admitted, Answer, Exchange, Resolved};
 use super::rejection::Rejection;
 use super::step::Step;
@@ -35,12 +35,18 @@ impl Step for Admit {
     fn apply(&self, exchange: Exchange<Resolved>) -> ControlFlow<Answer, Exchange<Admitted>> {
         let Resolved {
             service,
+            listener,
             host_names,
         } = &exchange.stage;
-        match self.admit(&exchange.parts, service, host_names.as_deref()) {
+        match self.admit(&exchange.parts, service, listener, host_names.as_deref()) {
             Ok(identity) => {
                 let service = Arc::clone(service);
-                ControlFlow::Continue(exchange.advance(Admitted { service, identity }))
+                let listener = Arc::clone(listener);
+                ControlFlow::Continue(exchange.advance(Admitted {
+                    service,
+                    listener,
+                    identity,
+                }))
             }
             Err(rejection) => {
                 tracing::info!(service = %service.name, %rejection, "request denied");
@@ -55,6 +61,7 @@ impl Admit {
         &self,
         parts: &http::request::Parts,
         service: &ServicePlane,
+        listener: &ListenerPlane,
         host_names: Option<&ServicePlane>,
     ) -> Result<Identity, Rejection> {
         let directory = &self.directory;
@@ -120,7 +127,7 @@ impl Admit {
             source_vpc_owner_account: source_vpc_arn.and_then(|arn| arn.split(':').nth(4)),
             service_arn: &service.arn,
             service_network_arn: Some(&service.service_network_arn),
-            port: service.listener.as_ref().map_or(443, |l| l.port),
+            port: listener.port,
         };
         match policy.evaluate(&facts) {
             PolicyDecision::Allow { .. } => Ok(identity_of(caller.as_ref(), source_vpc_arn)),

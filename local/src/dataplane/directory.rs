@@ -1,5 +1,5 @@
 //! [`Directory`]: the topology as the request path reads it, built once at start: each
-//! service with its parsed auth policy and its listener's router, each target group with what
+//! service with its parsed auth policy and its listeners' routers, each target group with what
 //! serves it, and the settings every request shares.
 
 use std::collections::{BTreeMap, HashMap};
@@ -22,14 +22,27 @@ pub(crate) struct ServicePlane {
     pub service_network_arn: String,
     pub auth_type: AuthType,
     pub policy: Option<AuthPolicy>,
-    pub listener: Option<ListenerPlane>,
+    /// Its listeners, in template order.
+    pub listeners: Vec<Arc<ListenerPlane>>,
 }
 
-/// The listener of a service.
+impl ServicePlane {
+    /// The listener a `Host`-routed port of this transport serves: the first over TLS on the
+    /// HTTPS port, the first in plain HTTP on the HTTP port.
+    pub fn listener_over(&self, tls: bool) -> Option<&Arc<ListenerPlane>> {
+        self.listeners.iter().find(|l| l.tls == tls)
+    }
+}
+
+/// A listener of a service.
 #[derive(Debug)]
 pub(crate) struct ListenerPlane {
+    /// The port Lattice listens on (`x-forwarded-port`, `vpc-lattice-svcs:Port`).
     pub port: u16,
+    /// An `HTTPS` listener (`x-forwarded-proto: https`).
     pub https: bool,
+    /// Served over TLS locally (an `HTTPS` listener when the data plane has certificates).
+    pub tls: bool,
     pub router: Router,
 }
 
@@ -56,6 +69,8 @@ pub(crate) struct Directory {
     pub exposed: bool,
     /// The access-log target of a fixed response.
     pub fixed_response: Arc<str>,
+    /// The `Host`-routed ports: plain HTTP, and TLS if served (for messages).
+    pub host_ports: (u16, Option<u16>),
 }
 
 impl Directory {
@@ -77,18 +92,25 @@ impl Directory {
                     service: service.name.clone(),
                     source,
                 })?;
-            let listener = service.listener.as_ref().map(|l| ListenerPlane {
-                port: l.port,
-                https: l.protocol == "HTTPS",
-                router: Router::new(l.rules.clone(), l.default_action.clone()),
-            });
+            let listeners = service
+                .listeners
+                .iter()
+                .map(|l| {
+                    Arc::new(ListenerPlane {
+                        port: l.port,
+                        https: l.is_https(),
+                        tls: l.is_https() && options.tls.is_some(),
+                        router: Router::new(l.rules.clone(), l.default_action.clone()),
+                    })
+                })
+                .collect();
             services.push(Arc::new(ServicePlane {
                 name: Arc::from(service.name.as_str()),
                 arn: service.arn.clone(),
                 service_network_arn: service.service_network_arn.clone(),
                 auth_type: service.auth_type.clone(),
                 policy,
-                listener,
+                listeners,
             }));
         }
         let groups = topology
@@ -118,6 +140,7 @@ impl Directory {
             upstream_timeout: options.upstream_timeout,
             exposed: !options.bind.is_loopback(),
             fixed_response: Arc::from("fixed-response"),
+            host_ports: (0, None),
         })
     }
 

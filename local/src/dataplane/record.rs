@@ -5,7 +5,6 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
@@ -13,8 +12,8 @@ use http::{Method, Request, Response, Uri};
 use hyper::body::Incoming;
 use tower::Service;
 
-use super::directory::ServicePlane;
 use super::exchange::{Answer, Arrived, Exchange};
+use super::ports::PortRole;
 use crate::access_log::{AccessLog, AccessRecord};
 use crate::targets::ResponseBody;
 
@@ -22,22 +21,17 @@ use crate::targets::ResponseBody;
 #[derive(Clone, Debug)]
 pub(crate) struct RecordService<S> {
     inner: S,
-    /// The service of the port (none on the `Host`-routed port).
-    port_service: Option<Arc<ServicePlane>>,
+    /// What the port serves.
+    port: PortRole,
     client: SocketAddr,
     log: AccessLog,
 }
 
 impl<S> RecordService<S> {
-    pub fn new(
-        inner: S,
-        port_service: Option<Arc<ServicePlane>>,
-        client: SocketAddr,
-        log: AccessLog,
-    ) -> Self {
+    pub fn new(inner: S, port: PortRole, client: SocketAddr, log: AccessLog) -> Self {
         RecordService {
             inner,
-            port_service,
+            port,
             client,
             log,
         }
@@ -70,7 +64,7 @@ where
             body,
             client: self.client,
             stage: Arrived {
-                port_service: self.port_service.clone(),
+                port: self.port.clone(),
             },
         };
         RecordFuture {

@@ -1,4 +1,5 @@
-//! Step 4: the listener's rules pick a target group, or answer with a fixed response.
+//! Step 4: the rules of the request's listener pick a target group, or answer with a fixed
+//! response.
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -32,13 +33,7 @@ impl Step for RouteByRules {
     fn apply(&self, exchange: Exchange<Admitted>) -> ControlFlow<Answer, Exchange<Routed>> {
         let service = &exchange.stage.service;
         let mut note = AccessNote::service(service);
-        let Some(listener) = &service.listener else {
-            let rejection = Rejection::NoListener {
-                service: Arc::clone(&service.name),
-            };
-            return ControlFlow::Break(Answer::rejected(rejection, note));
-        };
-        let route = listener.router.route(&MatchInput {
+        let route = exchange.stage.listener.router.route(&MatchInput {
             method: &exchange.parts.method,
             path: exchange.parts.uri.path(),
             headers: &exchange.parts.headers,
@@ -64,9 +59,14 @@ impl Step for RouteByRules {
         };
         let group = Arc::clone(group);
         let rule = Arc::clone(route.rule_name);
-        let Admitted { service, identity } = exchange.stage;
+        let Admitted {
+            service,
+            listener,
+            identity,
+        } = exchange.stage;
         let stage = Routed {
             service,
+            listener,
             identity,
             rule,
             group,

@@ -1,4 +1,4 @@
-//! A Lattice service and the listener that serves it.
+//! A Lattice service and the listeners that serve it.
 
 use lattice_lambda::AuthType;
 
@@ -19,8 +19,9 @@ pub struct Service {
     pub auth_type: AuthType,
     /// The auth policy document, when an `AWS::VpcLattice::AuthPolicy` targets it.
     pub auth_policy: Option<serde_json::Value>,
-    /// The listener served locally.
-    pub listener: Option<Listener>,
+    /// Its listeners, in template order (Lattice allows two per service by default: e.g. HTTP
+    /// on 80 and HTTPS on 443); each is served on a local port of its own.
+    pub listeners: Vec<Listener>,
 }
 
 /// An `AWS::VpcLattice::Listener` with its rules.
@@ -30,7 +31,7 @@ pub struct Listener {
     pub logical_id: String,
     /// Local ARN.
     pub arn: String,
-    /// `HTTP` or `HTTPS` (served as plain HTTP locally).
+    /// `HTTP` or `HTTPS` (served over TLS locally, with a certificate of the local CA).
     pub protocol: String,
     /// The port Lattice would listen on.
     pub port: u16,
@@ -38,4 +39,11 @@ pub struct Listener {
     pub default_action: Action,
     /// Its rules (any order; the router sorts them).
     pub rules: Vec<Rule>,
+}
+
+impl Listener {
+    /// Whether this is an `HTTPS` listener.
+    pub fn is_https(&self) -> bool {
+        self.protocol.eq_ignore_ascii_case("HTTPS")
+    }
 }

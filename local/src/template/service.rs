@@ -51,6 +51,6 @@ pub(crate) fn read(
         service_network_arn: String::new(),
         auth_type,
         auth_policy: None,
-        listener: None,
+        listeners: Vec::new(),
     })
 }

@@ -8,6 +8,7 @@ use crate::dataplane::DataPlaneError;
 use crate::functions::FunctionConfigError;
 use crate::targets::ProxyError;
 use crate::template::TemplateError;
+use crate::tls::TlsError;
 
 /// Why `up` (or `demo`) could not start.
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +22,9 @@ pub enum UpError {
     /// The data plane could not start.
     #[error(transparent)]
     DataPlane(#[from] DataPlaneError),
+    /// The local CA or the trust bundle could not be made or used.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     /// The workspace (and its `target/` directory) could not be found.
     #[error("cannot locate the workspace: {0}")]
     Workspace(String),

@@ -6,6 +6,7 @@
 
 mod error;
 mod exposure;
+mod service_urls;
 mod stack;
 mod workspace;
 
@@ -16,14 +17,17 @@ use std::sync::Arc;
 
 pub use error::UpError;
 pub use exposure::{check_exposure, function_principal};
-pub use stack::{Stack, StackOptions};
+pub use service_urls::rewrite_service_urls;
+pub use stack::{CA_BUNDLE_ENV, SSL_CERT_FILE_ENV, Stack, StackOptions};
 pub use workspace::Workspace;
 
 use crate::access_log::{AccessLog, AccessLogWriter};
 use crate::auth::CredentialStore;
 use crate::dataplane::DataPlaneOptions;
+use crate::dataplane::ServiceEndpoint;
 use crate::invoke_api::InvokeApi;
 use crate::template::{LoadOptions, Topology};
+use crate::tls::LocalAuthority;
 
 /// Options of `lattice-local up`.
 #[derive(Clone, Debug)]
@@ -43,10 +47,17 @@ pub struct UpOptions {
     pub upstreams: BTreeMap<String, String>,
     /// Address the data plane listens on.
     pub bind: IpAddr,
-    /// Port of the `Host`-routed listener.
+    /// Port of the `Host`-routed plain HTTP listener.
     pub port: u16,
-    /// `--service-port NAME=PORT`.
+    /// Port of the `Host`-routed HTTPS listener.
+    pub https_port: u16,
+    /// `--service-port NAME=PORT`: a service's first listener.
     pub service_ports: BTreeMap<String, u16>,
+    /// `--service-port NAME:LISTENER_PORT=PORT`: one listener of a service.
+    pub listener_ports: BTreeMap<(String, u16), u16>,
+    /// `--state-dir DIR`: where the local CA and the certificates are kept (default:
+    /// `$XDG_STATE_HOME/lattice-local` or `~/.local/state/lattice-local`).
+    pub state_dir: Option<PathBuf>,
     /// Port of the Lambda Invoke API (0: any), always on loopback.
     pub invoke_port: u16,
     /// Most concurrent instances per function.
@@ -119,11 +130,15 @@ pub async fn start(options: UpOptions) -> Result<Up, UpError> {
         workspace.build(&binaries)?;
     }
 
+    let authority = Arc::new(LocalAuthority::open_in(options.state_dir.as_deref())?);
     let (access_log, writer) = AccessLog::stdout().map_err(UpError::AccessLog)?;
     let mut data_plane = DataPlaneOptions::new(options.region.clone(), Arc::clone(&store));
     data_plane.bind = options.bind;
     data_plane.host_port = options.port;
+    data_plane.host_tls_port = options.https_port;
     data_plane.service_ports = options.service_ports.clone();
+    data_plane.listener_ports = options.listener_ports.clone();
+    data_plane.tls = Some(Arc::clone(&authority));
     data_plane.source_vpc_arn = options.source_vpc_arn.clone();
     data_plane.access_log = access_log;
     // One single-threaded runtime per core for the data plane (see `net::workers`).
@@ -151,12 +166,7 @@ pub async fn start(options: UpOptions) -> Result<Up, UpError> {
         let auth = topology
             .service(&endpoint.name)
             .map_or("", |s| s.auth_type.as_str());
-        println!(
-            "  {:<16} {}  or  {}  (auth {auth})",
-            endpoint.name,
-            endpoint.url(),
-            endpoint.host_url
-        );
+        print_endpoint(endpoint, auth);
     }
     println!(
         "  Lambda Invoke API: {} (functions: {})",
@@ -176,11 +186,61 @@ pub async fn start(options: UpOptions) -> Result<Up, UpError> {
             .map(|p| format!("; functions sign as {}", p.principal_arn))
             .unwrap_or_default()
     );
+    print_ca(&authority);
     Ok(Up {
         stack,
         invoke_api,
         access_log: writer,
     })
+}
+
+/// Prints a service's URLs: one line per listener, its own port and its `Host`-routed URL.
+pub fn print_endpoint(endpoint: &ServiceEndpoint, auth: &str) {
+    if endpoint.listeners.is_empty() {
+        println!(
+            "  {:<16} {}  (no listener: every request gets 503; auth {auth})",
+            endpoint.name,
+            endpoint.url()
+        );
+    }
+    for (index, listener) in endpoint.listeners.iter().enumerate() {
+        let name = if index == 0 {
+            endpoint.name.as_str()
+        } else {
+            ""
+        };
+        let host = listener.host_url.as_deref().map_or_else(
+            || "(its own port only)".to_owned(),
+            |url| format!("or  {url}"),
+        );
+        let auth = if index == 0 {
+            format!(", auth {auth}")
+        } else {
+            String::new()
+        };
+        println!(
+            "  {name:<16} {}  {host}  ({} {}{auth})",
+            listener.url(),
+            listener.protocol,
+            listener.lattice_port
+        );
+    }
+}
+
+/// Prints where the local CA is and how to trust it.
+pub fn print_ca(authority: &LocalAuthority) {
+    let made = if authority.was_created() {
+        "made now; "
+    } else {
+        ""
+    };
+    println!(
+        "  TLS: local CA {} ({made}kept in {} across runs); trust it with `curl --cacert {}`; \
+         functions get it as LATTICE_CA_BUNDLE and, with the system's roots, SSL_CERT_FILE",
+        authority.ca_file().display(),
+        authority.state_dir().path().display(),
+        authority.ca_file().display()
+    );
 }
 
 /// Runs `lattice-local up` until Ctrl-C.
@@ -202,6 +262,24 @@ pub fn print_notes(topology: &Topology) {
     println!("not emulated (from the template):");
     for note in &topology.notes {
         println!("  - {note}");
+    }
+}
+
+/// A `--service-port` entry: `NAME=PORT` (the service's first listener) or
+/// `NAME:LISTENER_PORT=PORT` (its listener on that Lattice port).
+pub fn service_port(entry: &str) -> Result<(String, Option<u16>, u16), UpError> {
+    let invalid = || UpError::KeyValue {
+        option: "--service-port",
+        value: entry.to_owned(),
+    };
+    let (key, port) = key_value("--service-port", entry)?;
+    let port = port.parse().map_err(|_| invalid())?;
+    match key.split_once(':') {
+        None => Ok((key, None, port)),
+        Some((name, listener)) => {
+            let listener = listener.parse().map_err(|_| invalid())?;
+            Ok((name.to_owned(), Some(listener), port))
+        }
     }
 }
 
@@ -235,5 +313,20 @@ mod tests {
             })
         ));
         assert!(key_value("--upstream", "=x").is_err());
+    }
+
+    #[test]
+    fn service_ports_name_a_service_or_one_of_its_listeners() {
+        assert_eq!(
+            service_port("foo-service=9000").unwrap(),
+            ("foo-service".to_owned(), None, 9000)
+        );
+        assert_eq!(
+            service_port("foo-service:443=9443").unwrap(),
+            ("foo-service".to_owned(), Some(443), 9443)
+        );
+        for bad in ["foo=x", "foo:https=1", "foo", "foo:443=70000"] {
+            assert!(service_port(bad).is_err(), "{bad}");
+        }
     }
 }
