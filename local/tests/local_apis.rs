@@ -163,7 +163,11 @@ fn up_options(template: &Path, credentials: Option<PathBuf>, bind: IpAddr) -> Up
         upstreams: BTreeMap::new(),
         bind,
         port: 0,
+        https_port: 0,
         service_ports: BTreeMap::new(),
+        listener_ports: BTreeMap::new(),
+        // Beside the template: a test never writes a CA into the user's state directory.
+        state_dir: template.parent().map(|dir| dir.join("state")),
         invoke_port: 0,
         max_instances: 1,
         source_vpc_arn: None,

@@ -454,7 +454,7 @@ fn a_route_with_weighted_backends_a_header_match_and_an_auth_policy_maps_to_a_la
     );
 
     // The listener is the Gateway's https listener (sectionName), 404 by default.
-    let listener = service.listener.as_ref().expect("listener");
+    let listener = service.listeners.first().expect("listener");
     assert_eq!((listener.protocol.as_str(), listener.port), ("HTTPS", 443));
     assert_eq!(
         listener.default_action,
@@ -626,7 +626,7 @@ fn rule_priorities_follow_the_controllers_annotations() {
     let mapped = shop_with_route(&route)
         .to_topology(&MapOptions::new("us-west-2"))
         .unwrap();
-    let listener = mapped.topology.services[0].listener.as_ref().unwrap();
+    let listener = mapped.topology.services[0].listeners.first().unwrap();
     let priorities: Vec<_> = listener
         .rules
         .iter()
