@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 
-use common::{raw_body, raw_request, raw_status, test_function_binary};
+use common::{TempDir, raw_body, raw_request, raw_status, test_function_binary};
 use lattice_local::functions::{FunctionConfig, FunctionPool};
 use lattice_local::invoke_api::InvokeApi;
 use lattice_local::up::{self, UpError, UpOptions};
@@ -109,29 +109,6 @@ async fn event_invocations_over_the_queue_bound_get_too_many_requests() {
     }
     assert!(accepted, "the queue never freed its place");
     pool.shutdown().await;
-}
-
-/// A directory of its own under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 const TEMPLATE: &str = r#"

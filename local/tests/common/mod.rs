@@ -28,6 +28,12 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 
+mod temp_dir;
+
+// Each test file uses a different subset.
+#[allow(unused_imports)]
+pub use temp_dir::TempDir;
+
 pub const REGION: &str = "us-west-2";
 
 /// Builds a cargo artifact of this workspace (same profile as the tests) and returns its path.
