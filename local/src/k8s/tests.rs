@@ -716,3 +716,20 @@ spec: {gatewayClassName: istio, listeners: [{name: http, protocol: HTTP, port: 8
     assert!(notes[2].contains("service network auth policies are not evaluated locally"));
     assert!(mapped.service_networks[0].auth_policy.is_some());
 }
+
+#[test]
+fn a_route_on_every_listener_of_its_gateway_gets_a_lattice_listener_for_each() {
+    // No sectionName: the route attaches to both of the Gateway's listeners, as the controller
+    // creates a Lattice listener per matched Gateway listener.
+    let route = ROUTE.replace(", sectionName: https", "");
+    let mapped = shop_with_route(&route)
+        .to_topology(&MapOptions::new("us-west-2"))
+        .unwrap();
+    let listeners = &mapped.topology.services[0].listeners;
+    let served: Vec<_> = listeners
+        .iter()
+        .map(|l| (l.protocol.as_str(), l.port, l.rules.len()))
+        .collect();
+    assert_eq!(served, [("HTTP", 80, 2), ("HTTPS", 443, 2)]);
+    assert_ne!(listeners[0].arn, listeners[1].arn);
+}

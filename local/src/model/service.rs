@@ -19,8 +19,9 @@ pub struct Service {
     pub auth_type: AuthType,
     /// The auth policy document, when an `AWS::VpcLattice::AuthPolicy` targets it.
     pub auth_policy: Option<serde_json::Value>,
-    /// Its listeners, in template order (Lattice allows two per service by default: e.g. HTTP
-    /// on 80 and HTTPS on 443); each is served on a local port of its own.
+    /// Its listeners, in the order of their logical ids (a template's resources are a map: no
+    /// other order is stable). Lattice allows two per service by default, e.g. HTTP on 80 and
+    /// HTTPS on 443; each is served on a local port of its own.
     pub listeners: Vec<Listener>,
 }
 

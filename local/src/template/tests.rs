@@ -505,3 +505,62 @@ Resources:
             .any(|n| n.resource == "Other" && n.message.contains("go1.x"))
     );
 }
+
+#[test]
+fn every_listener_of_a_service_is_kept_with_its_own_rules() {
+    let listener = |name: &str, protocol: &str, port: u16| {
+        format!(
+            "  {name}:\n    Type: AWS::VpcLattice::Listener\n    Properties:\n      \
+             ServiceIdentifier: !Ref Svc\n      Protocol: {protocol}\n      Port: {port}\n      \
+             DefaultAction: {{ FixedResponse: {{ StatusCode: 404 }} }}\n"
+        )
+    };
+    let rule = r#"
+  OnPlain:
+    Type: AWS::VpcLattice::Rule
+    Properties:
+      ServiceIdentifier: !Ref Svc
+      ListenerIdentifier: !GetAtt Plain.Arn
+      Priority: 1
+      Match: { HttpMatch: { PathMatch: { Match: { Exact: /teapot } } } }
+      Action: { FixedResponse: { StatusCode: 418 } }
+"#;
+    let head = "Resources:\n  Svc: { Type: AWS::VpcLattice::Service, Properties: { Name: s } }\n";
+    let two = format!(
+        "{head}{}{}{rule}",
+        listener("Secure", "HTTPS", 443),
+        listener("Plain", "HTTP", 80)
+    );
+    let topology = load(&two).unwrap();
+    let listeners = &topology.services[0].listeners;
+    let summary: Vec<_> = listeners
+        .iter()
+        .map(|l| (l.logical_id.as_str(), l.is_https(), l.port, l.rules.len()))
+        .collect();
+    assert_eq!(
+        summary,
+        [("Plain", false, 80, 1), ("Secure", true, 443, 0)],
+        "in logical-id order; the rule belongs to the listener it names"
+    );
+    assert!(topology.notes.iter().all(|n| n.resource != "Svc"));
+
+    // A third is served, with a note on Lattice's default quota of two.
+    let three = format!("{two}{}", listener("Extra", "HTTP", 8080));
+    let topology = load(&three).unwrap();
+    assert_eq!(topology.services[0].listeners.len(), 3);
+    let note = topology
+        .notes
+        .iter()
+        .find(|n| n.resource == "Svc")
+        .expect("quota note");
+    assert!(note.message.contains("quota"), "{note}");
+
+    // Two listeners on one port: Lattice refuses the second.
+    let clash = format!("{two}{}", listener("Second", "HTTPS", 80));
+    let error = load(&clash).unwrap_err();
+    assert!(
+        matches!(&error, TemplateError::InvalidProperty { resource, property, message }
+            if resource == "Second" && property == "Port" && message.contains("Plain")),
+        "{error}"
+    );
+}
