@@ -65,7 +65,10 @@ async fn lattice_local_demo_runs_the_reference_scenario() {
         );
     };
     expect("step 1: build and start the topology");
-    expect(&format!("TLS: local CA {}", state.0.join("ca/ca.pem").display()));
+    expect(&format!(
+        "TLS: local CA {}",
+        state.0.join("ca/ca.pem").display()
+    ));
     expect("step 2: EKS -> Lattice -> Lambda: GET https://foo-service.lattice.localhost:");
     expect("200 Hello Foo Lambda!!");
     // The client calls eks-app's HTTPS listener over TLS, trusting the local CA.
@@ -175,7 +178,8 @@ async fn lattice_local_up_serves_the_template_until_interrupted() {
     // The template's listeners are HTTPS: served over TLS, with the CA it printed.
     let ca_file = state.0.join("ca/ca.pem");
     assert!(
-        up.line("TLS: local CA").contains(&format!("{} (made now;", ca_file.display())),
+        up.line("TLS: local CA")
+            .contains(&format!("{} (made now;", ca_file.display())),
         "{text}"
     );
     let foo_line = up.line("foo-service");
