@@ -79,6 +79,9 @@ pub enum UpError {
         /// What the OS said.
         source: std::io::Error,
     },
+    /// The Ctrl-C (`SIGINT`) handler could not be installed.
+    #[error("cannot install the Ctrl-C handler: {0}")]
+    Signal(std::io::Error),
     /// The access-log writer thread could not start.
     #[error("cannot start the access-log writer: {0}")]
     AccessLog(std::io::Error),

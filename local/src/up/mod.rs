@@ -15,6 +15,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use tokio::signal::unix::{SignalKind, signal};
+
 pub use error::UpError;
 pub use exposure::{check_exposure, function_principal};
 pub use service_urls::rewrite_service_urls;
@@ -246,9 +248,18 @@ pub fn print_ca(authority: &LocalAuthority) {
 /// Runs `lattice-local up` until Ctrl-C.
 pub async fn run(options: UpOptions) -> Result<(), UpError> {
     let up = start(options).await?;
+    // Installed before "press Ctrl-C" is printed: a SIGINT sent as soon as that line is read
+    // (by a script or a test) must stop lattice-local cleanly, not kill it with the default
+    // action (`tokio::signal::ctrl_c` only installs its handler when first polled).
+    let mut interrupt = match signal(SignalKind::interrupt()) {
+        Ok(interrupt) => interrupt,
+        Err(source) => {
+            up.shutdown().await;
+            return Err(UpError::Signal(source));
+        }
+    };
     println!("press Ctrl-C to stop");
-    // Ctrl-C or SIGTERM stops; a failure to install the handler also ends the wait.
-    let _ = tokio::signal::ctrl_c().await;
+    interrupt.recv().await;
     println!("stopping");
     up.shutdown().await;
     Ok(())
