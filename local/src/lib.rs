@@ -7,7 +7,8 @@
 //! request into a Lambda invocation (events shaped by `lattice-lambda`) or proxies it to an
 //! HTTP upstream; [`functions`] runs function binaries as warm processes against the embedded
 //! [`runtime_api`]; [`invoke_api`] serves the Lambda Invoke API; [`net`] holds the accept loop,
-//! body reader and limits every server shares; [`up`], [`demo`] and [`policy_check`] are the
+//! body reader, TLS handshake and limits every server shares; [`tls`] keeps the local CA and
+//! the services' certificates of HTTPS listeners; [`up`], [`demo`] and [`policy_check`] are the
 //! commands of the `lattice-local` binary.
 #![warn(missing_docs)]
 
@@ -25,4 +26,5 @@ pub mod policy_check;
 pub mod runtime_api;
 pub mod targets;
 pub mod template;
+pub mod tls;
 pub mod up;

@@ -12,7 +12,7 @@ use lattice_local::inspector::InspectorOptions;
 use lattice_local::net::limits::INSPECTOR_HISTORY;
 use lattice_local::policy_check::{self, PolicyCheckArgs};
 use lattice_local::template::DEFAULT_REGION;
-use lattice_local::up::{self, UpError, UpOptions, key_value};
+use lattice_local::up::{self, UpError, UpOptions, key_value, service_port};
 
 // glibc's malloc and free were 7% of the samples of a proxied request under load (`perf record
 // -e cpu-clock`), the largest user-space item; mimalloc's thread-local free lists serve the
@@ -83,12 +83,20 @@ struct UpArgs {
     /// Address the data plane listens on (the Invoke API always listens on 127.0.0.1).
     #[arg(long, default_value = "127.0.0.1")]
     bind: IpAddr,
-    /// Port of the Host-routed listener (<service>.lattice.localhost); 0 = any.
+    /// Port of the Host-routed HTTP listener (http://<service>.lattice.localhost); 0 = any.
     #[arg(long, default_value_t = 8080)]
     port: u16,
-    /// Port of one service, NAME=PORT (repeatable); others get free ports.
-    #[arg(long = "service-port", value_name = "NAME=PORT")]
+    /// Port of the Host-routed HTTPS listener (https://<service>.lattice.localhost); 0 = any.
+    #[arg(long, default_value_t = 8443)]
+    https_port: u16,
+    /// Port of a service's first listener, NAME=PORT, or of its listener on a Lattice port,
+    /// NAME:LISTENER_PORT=PORT (repeatable); others get free ports.
+    #[arg(long = "service-port", value_name = "NAME[:LISTENER_PORT]=PORT")]
     service_ports: Vec<String>,
+    /// Where the local CA and the services' certificates are kept (default:
+    /// $XDG_STATE_HOME/lattice-local, else ~/.local/state/lattice-local).
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
     /// Port of the Lambda Invoke API on 127.0.0.1; 0 = any.
     #[arg(long, default_value_t = 9001)]
     invoke_port: u16,
@@ -137,6 +145,9 @@ struct DemoArgs {
     keep: bool,
     #[command(flatten)]
     inspector: InspectorArgs,
+    /// Where the local CA is kept (as for `up`).
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
 }
 
 /// The request inspector's options, the same for `up` and `demo --keep`.
@@ -189,13 +200,12 @@ fn up_options(args: UpArgs) -> Result<UpOptions, UpError> {
         max_concurrency.insert(name, count);
     }
     let mut service_ports = BTreeMap::new();
+    let mut listener_ports = BTreeMap::new();
     for entry in &args.service_ports {
-        let (name, port) = key_value("--service-port", entry)?;
-        let port = port.parse().map_err(|_| UpError::KeyValue {
-            option: "--service-port",
-            value: entry.clone(),
-        })?;
-        service_ports.insert(name, port);
+        match service_port(entry)? {
+            (name, None, port) => service_ports.insert(name, port),
+            (name, Some(listener), port) => listener_ports.insert((name, listener), port),
+        };
     }
     Ok(UpOptions {
         template: (!args.no_template).then_some(args.template),
@@ -208,7 +218,10 @@ fn up_options(args: UpArgs) -> Result<UpOptions, UpError> {
         runs,
         bind: args.bind,
         port: args.port,
+        https_port: args.https_port,
         service_ports,
+        listener_ports,
+        state_dir: args.state_dir,
         invoke_port: args.invoke_port,
         max_instances: args.max_instances,
         max_concurrency,
@@ -245,6 +258,7 @@ async fn main() -> ExitCode {
             no_build: args.no_build,
             keep: args.keep,
             inspector: args.inspector.options().filter(|_| args.keep),
+            state_dir: args.state_dir,
         })
         .await
         .map_err(|e| e.to_string()),

@@ -158,7 +158,7 @@ fn the_route_maps_to_the_eks_side_of_the_reference_architecture() {
     assert_eq!(mapped.service_networks[0].name, service_network_name());
     assert_eq!(service.service_network_arn, mapped.service_networks[0].arn);
 
-    let listener = service.listener.as_ref().expect("listener");
+    let listener = service.listeners.first().expect("listener");
     assert_eq!((listener.protocol.as_str(), listener.port), ("HTTPS", 443));
     assert_eq!(
         listener.default_action,

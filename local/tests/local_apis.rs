@@ -148,6 +148,8 @@ fn up_options(template: &Path, credentials: Option<PathBuf>, bind: IpAddr) -> Up
         port: 0,
         ..InspectorOptions::default()
     });
+    // Beside the template: a test never writes a CA into the user's state directory.
+    options.state_dir = template.parent().map(|dir| dir.join("state"));
     options
 }
 

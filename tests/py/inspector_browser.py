@@ -127,7 +127,11 @@ def main():
         for service in topology["services"]:
             box = driver.find_element(By.CSS_SELECTOR, f'.service[data-service="{service["name"]}"]')
             drawn = [r.get_attribute("data-rule") for r in box.find_elements(By.CSS_SELECTOR, ".rule")]
-            expected = [r["name"] for r in service["listener"]["rules"]] + ["default"]
+            expected = [
+                name
+                for listener in service["listeners"]
+                for name in [r["name"] for r in listener["rules"]] + ["default"]
+            ]
             if drawn != expected:
                 fail(f"{service['name']}: rules drawn {drawn}, expected {expected} (priority order)")
         eks_text = driver.find_element(By.CSS_SELECTOR, '.service[data-service="eks-app"]').text

@@ -1,19 +1,52 @@
 //! End to end: `lattice-local demo` builds the functions, serves template.yaml with the EKS
 //! side from `k8s/` (or, with `--eks-side template`, from the template) and shows both
-//! directions work, then exits 0; `lattice-local up` serves until interrupted.
+//! directions work (over HTTPS where the listeners are HTTPS), then exits 0; `lattice-local
+//! up` serves the template's HTTPS listeners over TLS with a CA it keeps between runs, until
+//! interrupted.
 
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use bytes::Bytes;
+use http_body_util::Full;
+use lattice_local::tls::client::{client_config, send_https};
 use lattice_tests::workspace_binary;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject as _;
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout};
+
+/// A state directory of the test's own (never the user's `~/.local/state`), removed on drop.
+struct StateDir(PathBuf);
+
+impl StateDir {
+    fn new(name: &str) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        StateDir(path)
+    }
+}
+
+impl Drop for StateDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
 
 /// Runs `lattice-local demo` with `args`; its stdout, after checking it succeeded and printed
 /// the steps in order with both directions and the 403 of the unsigned call.
 async fn run_demo(args: &[&str]) -> String {
     let binary = workspace_binary("lattice-local", "lattice-local");
+    let state = StateDir::new("lattice-local-demo-state");
     let child = tokio::process::Command::new(&binary)
         .arg("demo")
         .args(args)
+        .arg("--state-dir")
+        .arg(&state.0)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -33,9 +66,13 @@ async fn run_demo(args: &[&str]) -> String {
     );
     for needle in [
         "step 1: build and start the topology",
-        "step 2: EKS -> Lattice -> Lambda",
+        &format!("TLS: local CA {}", state.0.join("ca/ca.pem").display()),
+        // foo-service's listener is HTTPS: called over TLS, trusting the local CA alone.
+        "step 2: EKS -> Lattice -> Lambda: GET https://foo-service.lattice.localhost:",
         "200 Hello Foo Lambda!!",
         "step 3: Lambda -> Lattice -> EKS",
+        // The client calls the EKS side's HTTPS listener over TLS, trusting the local CA.
+        "LATTICE_SERVICE_URL=https://127.0.0.1:",
         r#"{"statusCode":200,"body":"from EKS: Hello Bar EKS Pod!!"}"#,
         "step 4: denied call",
         "403 AccessDeniedException: User: anonymous",
@@ -101,84 +138,136 @@ async fn lattice_local_demo_runs_the_reference_scenario_with_the_templates_eks_s
     );
 }
 
-/// `GET path` over a fresh connection with `Connection: close`; the raw response.
-async fn raw_get(addr: &str, host: &str, path: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr)
+/// `lattice-local up` on the template, started: its stdout lines so far and the rest.
+struct Up {
+    child: Child,
+    printed: Vec<String>,
+    lines: Lines<BufReader<ChildStdout>>,
+}
+
+impl Up {
+    async fn start(state: &Path) -> Up {
+        let binary = workspace_binary("lattice-local", "lattice-local");
+        let template = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+        let mut child = tokio::process::Command::new(&binary)
+            .args(["up", "--no-build", "--port", "0", "--https-port", "0"])
+            .args(["--invoke-port", "0", "--state-dir"])
+            .arg(state)
+            .args(["--template", template, "--parameter", "EksAppMode=template"])
+            // The text line is the demo's (above); here the VpcLatticeAccessLogs form.
+            .args(["--access-log", "json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut printed = Vec::new();
+        let ready = tokio::time::timeout(Duration::from_secs(120), async {
+            while let Some(line) = lines.next_line().await.expect("read stdout") {
+                let done = line.contains("press Ctrl-C");
+                printed.push(line);
+                if done {
+                    return true;
+                }
+            }
+            false
+        })
         .await
-        .unwrap_or_else(|e| panic!("connect {addr}: {e}"));
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.expect("read");
-    String::from_utf8_lossy(&response).into_owned()
+        .expect("up did not start within 2 minutes");
+        assert!(ready, "up exited early:\n{}", printed.join("\n"));
+        Up {
+            child,
+            printed,
+            lines,
+        }
+    }
+
+    fn text(&self) -> String {
+        self.printed.join("\n")
+    }
+
+    /// The first printed line that starts (after indentation) with `prefix`.
+    fn line(&self, prefix: &str) -> &str {
+        self.printed
+            .iter()
+            .find(|l| l.trim_start().starts_with(prefix))
+            .unwrap_or_else(|| panic!("no line starting with {prefix:?} in:\n{}", self.text()))
+    }
+
+    /// Stops it with SIGINT, as Ctrl-C would.
+    async fn interrupt(mut self) {
+        let pid = self.child.id().expect("running").to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill -INT");
+        assert!(status.success());
+        let exit = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("up did not stop on SIGINT")
+            .expect("wait");
+        assert!(exit.success(), "{exit}");
+    }
 }
 
 #[tokio::test]
 async fn lattice_local_up_serves_the_template_until_interrupted() {
-    use tokio::io::{AsyncBufReadExt, BufReader};
     // `--no-build`: the binaries come from the same cargo invocation as this test.
     workspace_binary("provider", "provider");
     workspace_binary("eks-client", "eks-client");
-    let binary = workspace_binary("lattice-local", "lattice-local");
-    let template = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
-    let mut child = tokio::process::Command::new(&binary)
-        .args(["up", "--no-build", "--port", "0", "--invoke-port", "0"])
-        .args(["--template", template, "--parameter", "EksAppMode=template"])
-        // The text line is the demo's (above); here the VpcLatticeAccessLogs form.
-        .args(["--access-log", "json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let mut printed = Vec::new();
-    let ready = tokio::time::timeout(Duration::from_secs(120), async {
-        while let Some(line) = lines.next_line().await.expect("read stdout") {
-            let done = line.contains("press Ctrl-C");
-            printed.push(line);
-            if done {
-                return true;
-            }
-        }
-        false
-    })
-    .await
-    .expect("up did not start within 2 minutes");
-    assert!(ready, "up exited early:\n{}", printed.join("\n"));
-    let text = printed.join("\n");
+    let state = StateDir::new("lattice-local-up-state");
+    let mut up = Up::start(&state.0).await;
+    let text = up.text();
     // Unsupported constructs are named; each service is listed with its URLs.
     assert!(
         text.contains("EksClientSecurityGroup (AWS::EC2::SecurityGroup)"),
         "{text}"
     );
-    let foo_line = printed
-        .iter()
-        .find(|l| l.trim_start().starts_with("foo-service"))
-        .unwrap_or_else(|| panic!("no foo-service line in:\n{text}"));
+    // The template's listeners are HTTPS: served over TLS, with the CA it printed.
+    let ca_file = state.0.join("ca/ca.pem");
+    assert!(
+        up.line("TLS: local CA")
+            .contains(&format!("{} (made now;", ca_file.display())),
+        "{text}"
+    );
+    let foo_line = up.line("foo-service");
+    assert!(foo_line.contains("(HTTPS 443, auth NONE)"), "{foo_line}");
+    assert!(
+        foo_line.contains("https://foo-service.lattice.localhost:"),
+        "{foo_line}"
+    );
     let addr = foo_line
         .split_whitespace()
-        .find_map(|word| {
-            word.strip_prefix("http://127.0.0.1:")
-                .map(|port| format!("127.0.0.1:{port}"))
-        })
-        .unwrap_or_else(|| panic!("no URL in {foo_line:?}"));
-    let response = raw_get(&addr, "foo-service", "/").await;
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    assert!(response.ends_with("Hello Foo Lambda!!"), "{response}");
+        .find_map(|word| word.strip_prefix("https://"))
+        .and_then(|addr| addr.parse().ok())
+        .unwrap_or_else(|| panic!("no https://127.0.0.1:PORT in {foo_line:?}"));
+    let ca = CertificateDer::from_pem_file(&ca_file).expect("the printed CA file");
+    let request = http::Request::get("/")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let response = send_https(
+        client_config(&ca).unwrap(),
+        addr,
+        "foo-service.lattice.localhost",
+        request,
+        Duration::from_secs(30),
+    )
+    .await
+    .expect("HTTPS with the printed CA");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.body().as_ref(), b"Hello Foo Lambda!!");
     // eks-app has no --upstream here: its /app group answers 503 (after auth: 403 first).
-    let eks_line = printed
-        .iter()
-        .find(|l| l.trim_start().starts_with("eks-app"))
-        .unwrap_or_else(|| panic!("no eks-app line in:\n{text}"));
+    let eks_line = up.line("eks-app");
     assert!(eks_line.contains("auth AWS_IAM"), "{eks_line}");
 
     // The access log record of the request is on stdout, as Lattice's JSON.
     let logged = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.expect("read stdout") {
-            if line.starts_with('{') && line.contains("\"hostHeader\":\"foo-service\"") {
+        while let Some(line) = up.lines.next_line().await.expect("read stdout") {
+            if line.starts_with('{')
+                && line.contains("\"hostHeader\":\"foo-service.lattice.localhost")
+            {
                 return line;
             }
         }
@@ -191,22 +280,23 @@ async fn lattice_local_up_serves_the_template_until_interrupted() {
     assert_eq!(record["responseCode"], 200, "{logged}");
     assert_eq!(record["requestPath"], "/", "{logged}");
     assert_eq!(record["failureReason"], "-", "{logged}");
+    assert_eq!(
+        record["serverNameIndication"], "foo-service.lattice.localhost",
+        "{logged}"
+    );
     assert!(
         record["targetGroupArn"]
             .as_str()
             .is_some_and(|arn| arn.contains(":targetgroup/tg-")),
         "{logged}"
     );
+    let ca_pem = std::fs::read(&ca_file).unwrap();
+    up.interrupt().await;
 
-    let pid = child.id().expect("running").to_string();
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .expect("kill -INT");
-    assert!(status.success());
-    let exit = tokio::time::timeout(Duration::from_secs(30), child.wait())
-        .await
-        .expect("up did not stop on SIGINT")
-        .expect("wait");
-    assert!(exit.success(), "{exit}");
+    // A second start keeps the CA: a client given ca.pem once keeps trusting lattice-local.
+    let again = Up::start(&state.0).await;
+    let ca_line = again.line("TLS: local CA");
+    assert!(!ca_line.contains("made now"), "{ca_line}");
+    assert_eq!(std::fs::read(&ca_file).unwrap(), ca_pem);
+    again.interrupt().await;
 }

@@ -7,6 +7,11 @@
 //! ports, `worker_processes auto`, access log on, a keep-alive upstream pool. Rounds alternate
 //! between the two so that load from elsewhere on the machine hits both alike; the median of
 //! the rounds is reported.
+//!
+//! The template's listeners are `HTTPS`; the bench serves a copy of it with a second, `HTTP`
+//! listener on port 80 for `eks-app` and `foo-service` (same rules and default actions), so one
+//! `lattice-local up` serves both and the HTTP and HTTPS columns come from the same run. `wrk`
+//! keeps its TLS connections alive like its plain ones (one handshake per connection).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -63,6 +68,67 @@ impl Drop for Child {
 fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+/// A second, `HTTP` listener on port 80 for `eks-app` (with the `/app` rule of its `HTTPS`
+/// one) and for `foo-service` (forwarding to the provider), as a service may have in Lattice.
+const HTTP_LISTENERS: &str = r#"
+  BenchEksAppHttpListener:
+    Type: AWS::VpcLattice::Listener
+    Condition: CreateEksApp
+    Properties:
+      ServiceIdentifier: !Ref EksAppService
+      Protocol: HTTP
+      Port: 80
+      DefaultAction:
+        FixedResponse:
+          StatusCode: 404
+
+  BenchEksAppHttpRule:
+    Type: AWS::VpcLattice::Rule
+    Condition: CreateEksApp
+    Properties:
+      ServiceIdentifier: !Ref EksAppService
+      ListenerIdentifier: !Ref BenchEksAppHttpListener
+      Priority: 10
+      Match:
+        HttpMatch:
+          PathMatch:
+            Match:
+              Prefix: /app
+      Action:
+        Forward:
+          TargetGroups:
+            - TargetGroupIdentifier: !Ref EksAppTargetGroup
+              Weight: 100
+
+  BenchProviderHttpListener:
+    Type: AWS::VpcLattice::Listener
+    Properties:
+      ServiceIdentifier: !Ref ProviderService
+      Protocol: HTTP
+      Port: 80
+      DefaultAction:
+        Forward:
+          TargetGroups:
+            - TargetGroupIdentifier: !Ref ProviderTargetGroup
+              Weight: 100
+
+"#;
+
+/// The workspace's template with [`HTTP_LISTENERS`] added at the end of its `Resources`
+/// (just before `Outputs`), written to `dir`.
+fn template_with_http_listeners(workspace: &Workspace, dir: &Path) -> Result<PathBuf, BenchError> {
+    let template = std::fs::read_to_string(workspace.template())?;
+    let outputs = template
+        .find("\nOutputs:")
+        .ok_or("template.yaml has no Outputs section to insert the HTTP listeners before")?;
+    let mut text = template[..=outputs].to_owned();
+    text.push_str(HTTP_LISTENERS);
+    text.push_str(&template[outputs + 1..]);
+    let path = dir.join("template-http-and-https.yaml");
+    std::fs::write(&path, text)?;
+    Ok(path)
 }
 
 fn free_port() -> Result<u16, BenchError> {
@@ -168,6 +234,10 @@ pub struct Comparison {
     pub lattice_1: Wrk,
     pub nginx_1: Wrk,
     pub lambda_16: Wrk,
+    /// The same paths through the `HTTPS` listeners (TLS, keep-alive).
+    pub lattice_tls_16: Wrk,
+    pub lattice_tls_1: Wrk,
+    pub lambda_tls_16: Wrk,
     pub rounds: usize,
 }
 
@@ -186,6 +256,8 @@ pub async fn compare(
     let dir: PathBuf = std::env::temp_dir().join(format!("lattice-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let (nginx_port, eks_port, foo_port) = (free_port()?, free_port()?, free_port()?);
+    let (eks_tls_port, foo_tls_port) = (free_port()?, free_port()?);
+    let template = template_with_http_listeners(workspace, &dir)?;
     let config = dir.join("nginx.conf");
     std::fs::write(&config, nginx_config(&dir, nginx_port, upstream))?;
     let nginx_process = Child {
@@ -202,37 +274,51 @@ pub async fn compare(
     let lattice_process = Child {
         signal: libc::SIGINT,
         process: tokio::process::Command::new(workspace.binary("lattice-local"))
-            .args(["up", "--no-build", "--port", "0", "--invoke-port", "0"])
-            .arg("--template")
-            .arg(workspace.template())
+            .args(["up", "--no-build", "--port", "0", "--https-port", "0"])
+            .args(["--invoke-port", "0", "--template"])
+            .arg(&template)
+            // The bench's own CA, not the user's state directory.
+            .arg("--state-dir")
+            .arg(dir.join("state"))
             .args(["--parameter", "EksAppMode=template"])
             .args(["--parameter", "EksAppAuthType=NONE"])
             .arg("--upstream")
             .arg(format!("EksAppTargetGroup=http://{upstream}"))
             .arg("--service-port")
-            .arg(format!("eks-app={eks_port}"))
+            .arg(format!("eks-app:80={eks_port}"))
             .arg("--service-port")
-            .arg(format!("foo-service={foo_port}"))
+            .arg(format!("eks-app:443={eks_tls_port}"))
+            .arg("--service-port")
+            .arg(format!("foo-service:80={foo_port}"))
+            .arg("--service-port")
+            .arg(format!("foo-service:443={foo_tls_port}"))
             .stdout(Stdio::from(access_log))
             .stderr(Stdio::null())
             .spawn()?,
     };
     wait_for_port(nginx_port).await?;
-    wait_for_port(eks_port).await?;
+    for port in [eks_port, eks_tls_port, foo_port, foo_tls_port] {
+        wait_for_port(port).await?;
+    }
     let lattice = format!("http://127.0.0.1:{eks_port}/app");
+    let lattice_tls = format!("https://127.0.0.1:{eks_tls_port}/app");
     let nginx = format!("http://127.0.0.1:{nginx_port}/app");
     let lambda = format!("http://127.0.0.1:{foo_port}/");
+    let lambda_tls = format!("https://127.0.0.1:{foo_tls_port}/");
     // Warm: connections, upstream pools, function instances.
-    for url in [&lattice, &nginx, &lambda] {
+    for url in [&lattice, &lattice_tls, &nginx, &lambda, &lambda_tls] {
         wrk(url, 16, 2).await?;
     }
-    let mut runs: [Vec<Wrk>; 5] = Default::default();
+    let mut runs: [Vec<Wrk>; 8] = Default::default();
     for _ in 0..rounds {
         runs[0].push(wrk(&lattice, 16, seconds).await?);
         runs[1].push(wrk(&nginx, 16, seconds).await?);
         runs[2].push(wrk(&lattice, 1, seconds).await?);
         runs[3].push(wrk(&nginx, 1, seconds).await?);
         runs[4].push(wrk(&lambda, 16, seconds).await?);
+        runs[5].push(wrk(&lattice_tls, 16, seconds).await?);
+        runs[6].push(wrk(&lattice_tls, 1, seconds).await?);
+        runs[7].push(wrk(&lambda_tls, 16, seconds).await?);
     }
     lattice_process.stop().await;
     nginx_process.stop().await;
@@ -243,6 +329,9 @@ pub async fn compare(
         lattice_1: median(&runs[2]),
         nginx_1: median(&runs[3]),
         lambda_16: median(&runs[4]),
+        lattice_tls_16: median(&runs[5]),
+        lattice_tls_1: median(&runs[6]),
+        lambda_tls_16: median(&runs[7]),
         rounds,
     }))
 }
@@ -280,6 +369,39 @@ impl Comparison {
             "lattice-local -> provider (LAMBDA target)",
             16,
             &self.lambda_16,
+        );
+        println!();
+        println!(
+            "The same lattice-local, same run, through its HTTPS listeners (TLS, keep-alive):"
+        );
+        println!();
+        println!(
+            "| path | connections | HTTP req/s | HTTPS req/s | HTTP p50 ms | HTTPS p50 ms | HTTP p99 ms | HTTPS p99 ms |"
+        );
+        println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+        let pair = |name: &str, c: usize, http: &Wrk, https: &Wrk| {
+            println!(
+                "| {name} | {c} | {:.0} | {:.0} | {:.3} | {:.3} | {:.3} | {:.3} |",
+                http.rps, https.rps, http.p50_ms, https.p50_ms, http.p99_ms, https.p99_ms
+            );
+        };
+        pair(
+            "lattice-local -> upstream (HTTP target)",
+            16,
+            &self.lattice_16,
+            &self.lattice_tls_16,
+        );
+        pair(
+            "lattice-local -> upstream (HTTP target)",
+            1,
+            &self.lattice_1,
+            &self.lattice_tls_1,
+        );
+        pair(
+            "lattice-local -> provider (LAMBDA target)",
+            16,
+            &self.lambda_16,
+            &self.lambda_tls_16,
         );
         let rps = self.lattice_16.rps / self.nginx_16.rps;
         let p99 = self.lattice_16.p99_ms / self.nginx_16.p99_ms;

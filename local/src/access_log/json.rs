@@ -123,7 +123,7 @@ impl AccessRecord {
             host_header: or_absent(self.host.as_deref()),
             server_name_indication: or_absent(tls.and_then(|t| t.server_name.as_deref())),
             tls_version: or_absent(tls.map(|t| t.version)),
-            ssl_cipher: or_absent(tls.map(|t| t.cipher.as_str())),
+            ssl_cipher: or_absent(tls.map(|t| t.cipher)),
             caller_principal: or_absent(caller.and_then(|c| c.principal())),
             caller_principal_org_id: or_absent(caller.and_then(|c| c.principal_org_id())),
             caller_x509_issuer_ou: or_absent(x509.and_then(|x| x.issuer_ou.as_deref())),

@@ -78,12 +78,12 @@ pub struct AccessRecord {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TlsFacts {
     /// The server name the client asked for (SNI), if it sent one.
-    pub server_name: Option<String>,
+    pub server_name: Option<Arc<str>>,
     /// The protocol version, as Lattice writes it (`TLSv1.2`, `TLSv1.3`).
     pub version: &'static str,
     /// The cipher suite, in OpenSSL's naming as Lattice writes it
     /// (`ECDHE-RSA-AES128-GCM-SHA256`).
-    pub cipher: String,
+    pub cipher: &'static str,
 }
 
 impl AccessRecord {

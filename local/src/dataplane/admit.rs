@@ -37,6 +37,7 @@ impl Step for Admit {
     fn apply(&self, exchange: Exchange<Resolved>) -> ControlFlow<Answer, Exchange<Admitted>> {
         let Resolved {
             service,
+            listener,
             host_names,
         } = &exchange.stage;
         let recording = self.directory.recording;
@@ -63,6 +64,7 @@ impl Step for Admit {
         let origin = RequestOrigin {
             source_vpc_arn,
             source_ip: Some(exchange.client.ip()),
+            listener_port: Some(listener.port),
         };
         let checked = self.authorize(
             &exchange.parts,
@@ -74,8 +76,10 @@ impl Step for Admit {
         match checked {
             Ok(auth) => {
                 let service = Arc::clone(service);
+                let listener = Arc::clone(listener);
                 ControlFlow::Continue(exchange.advance(Admitted {
                     service,
+                    listener,
                     identity,
                     auth,
                 }))

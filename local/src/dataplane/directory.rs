@@ -1,6 +1,6 @@
 //! [`Directory`]: the topology as the request path reads it, built once at start: each
 //! service with its access settings (its network's and its own auth policies, parsed) and its
-//! listener's router, each target group with what
+//! listeners' routers, each target group with what
 //! serves it, and the settings every request shares.
 
 use std::collections::{BTreeMap, HashMap};
@@ -21,14 +21,27 @@ pub(crate) struct ServicePlane {
     pub service_network_arn: String,
     /// The network's and the service's access control, as `ServiceAccess::authorize` reads it.
     pub access: ServiceAccess,
-    pub listener: Option<ListenerPlane>,
+    /// Its listeners, in template order.
+    pub listeners: Vec<Arc<ListenerPlane>>,
 }
 
-/// The listener of a service.
+impl ServicePlane {
+    /// The listener a `Host`-routed port of this transport serves: the first over TLS on the
+    /// HTTPS port, the first in plain HTTP on the HTTP port.
+    pub fn listener_over(&self, tls: bool) -> Option<&Arc<ListenerPlane>> {
+        self.listeners.iter().find(|l| l.tls == tls)
+    }
+}
+
+/// A listener of a service.
 #[derive(Debug)]
 pub(crate) struct ListenerPlane {
+    /// The port Lattice listens on (`x-forwarded-port`, `vpc-lattice-svcs:Port`).
     pub port: u16,
+    /// An `HTTPS` listener (`x-forwarded-proto: https`).
     pub https: bool,
+    /// Served over TLS locally (an `HTTPS` listener when the data plane has certificates).
+    pub tls: bool,
     pub router: Router,
 }
 
@@ -58,6 +71,8 @@ pub(crate) struct Directory {
     /// Whether something reads records (the access log or the inspector); if not, layers
     /// need not collect their facts, such as a copy of the caller's identity.
     pub recording: bool,
+    /// The `Host`-routed ports: plain HTTP, and TLS if served (for messages).
+    pub host_ports: (u16, Option<u16>),
 }
 
 impl Directory {
@@ -71,17 +86,24 @@ impl Directory {
         let mut services = Vec::with_capacity(topology.services.len());
         for service in &topology.services {
             let access = ServiceAccess::new(topology, service)?;
-            let listener = service.listener.as_ref().map(|l| ListenerPlane {
-                port: l.port,
-                https: l.protocol == "HTTPS",
-                router: Router::new(l.rules.clone(), l.default_action.clone()),
-            });
+            let listeners = service
+                .listeners
+                .iter()
+                .map(|l| {
+                    Arc::new(ListenerPlane {
+                        port: l.port,
+                        https: l.is_https(),
+                        tls: l.is_https() && options.tls.is_some(),
+                        router: Router::new(l.rules.clone(), l.default_action.clone()),
+                    })
+                })
+                .collect();
             services.push(Arc::new(ServicePlane {
                 name: Arc::from(service.name.as_str()),
                 arn: service.arn.clone(),
                 service_network_arn: service.service_network_arn.clone(),
                 access,
-                listener,
+                listeners,
             }));
         }
         let groups = topology
@@ -112,6 +134,7 @@ impl Directory {
             exposed: !options.bind.is_loopback(),
             fixed_response: Arc::from("fixed-response"),
             recording: options.access_log.is_on() || options.inspector.is_some(),
+            host_ports: (0, None),
         })
     }
 

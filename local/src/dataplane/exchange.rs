@@ -13,7 +13,8 @@ use http::request::Parts;
 use hyper::body::Incoming;
 use lattice_lambda::Identity;
 
-use super::directory::{ServicePlane, TargetGroupPlane};
+use super::directory::{ListenerPlane, ServicePlane, TargetGroupPlane};
+use super::ports::PortRole;
 use super::rejection::Rejection;
 use crate::targets::ResponseBody;
 
@@ -41,14 +42,16 @@ impl<S> Exchange<S> {
     }
 }
 
-/// As received: the service of the port it arrived on (none on the `Host`-routed port).
+/// As received: what the port it arrived on serves.
 pub(crate) struct Arrived {
-    pub port_service: Option<Arc<ServicePlane>>,
+    pub port: PortRole,
 }
 
-/// The service is known, and so is the service the `Host` names, if it names one.
+/// The service and its listener are known, and so is the service the `Host` names, if it
+/// names one.
 pub(crate) struct Resolved {
     pub service: Arc<ServicePlane>,
+    pub listener: Arc<ListenerPlane>,
     pub host_names: Option<Arc<ServicePlane>>,
 }
 
@@ -56,6 +59,7 @@ pub(crate) struct Resolved {
 /// statement that decided (`None` when no policy applies).
 pub(crate) struct Admitted {
     pub service: Arc<ServicePlane>,
+    pub listener: Arc<ListenerPlane>,
     pub identity: Identity,
     pub auth: Option<Arc<str>>,
 }
@@ -63,6 +67,7 @@ pub(crate) struct Admitted {
 /// Routed to a target group by a rule (or the default action).
 pub(crate) struct Routed {
     pub service: Arc<ServicePlane>,
+    pub listener: Arc<ListenerPlane>,
     pub identity: Identity,
     pub auth: Option<Arc<str>>,
     pub rule: Arc<str>,

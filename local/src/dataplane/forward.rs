@@ -62,6 +62,7 @@ async fn forward(
     } = exchange;
     let Routed {
         service,
+        listener,
         identity,
         auth,
         rule,
@@ -84,8 +85,8 @@ async fn forward(
     };
     let client = ClientInfo {
         addr: client,
-        listener_port: service.listener.as_ref().map_or(443, |l| l.port),
-        https: service.listener.as_ref().is_some_and(|l| l.https),
+        listener_port: listener.port,
+        https: listener.https,
     };
     let result: Result<Response<ResponseBody>, Rejection> = match &group.target {
         Target::Unavailable(reason) => Err(Rejection::TargetUnavailable {

@@ -1,11 +1,12 @@
-//! The local Lattice data plane: one port per service, plus one port that routes by `Host`
-//! (`<service>.lattice.localhost`). Every request goes down one stack of `tower` layers, each in
-//! its own file with one job:
+//! The local Lattice data plane: one port per listener of every service (TLS for `HTTPS`
+//! listeners), plus the ports that route by `Host` (`<service>.lattice.localhost`): one for
+//! plain HTTP, one over TLS ([`ports`]). Every request goes down one stack of `tower` layers,
+//! each in its own file with one job:
 //!
 //! ```text
-//! net::serve (accept, header-read/idle timeout, connection cap)
+//! net::serve (accept, TLS handshake, header-read/idle timeout, connection cap)
 //!   record   HTTP request -> Exchange; Answer -> HTTP response + one access-log record
-//!   resolve  Host check (421), service by port or by Host (404)
+//!   resolve  Host check (421), service and listener by port or by Host (404, 421, 503)
 //!   path     one canonical path, or 400
 //!   admit    signature (any auth type), signed host, auth policy (AWS_IAM) -> 403 | identity
 //!   route    listener rules -> fixed response | target group (503 when none)
@@ -22,6 +23,7 @@ mod exchange;
 mod forward;
 mod metered;
 mod path;
+mod ports;
 mod record;
 mod rejection;
 mod resolve;
@@ -34,17 +36,19 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceBuilder;
 
 pub use path::{PathProblem, check_canonical_path};
+pub use ports::{ListenerEndpoint, ServiceEndpoint};
 pub use rejection::Rejection;
 
 use self::admit::Admit;
-use self::directory::{Directory, ServicePlane};
+use self::directory::Directory;
 use self::forward::Forward;
 use self::path::CanonicalPath;
+use self::ports::{BoundPorts, PortRole};
 use self::record::RecordService;
 use self::resolve::ResolveService;
 use self::route::RouteByRules;
@@ -57,7 +61,8 @@ use crate::net::{
     Connection, ConnectionLimit, ServeOptions, ServerTask, WorkerThreads, serve, serve_spread,
 };
 use crate::targets::{HealthChecks, HttpTargetGroup, Target, TargetHealth};
-use crate::template::{LOCAL_DOMAIN, Topology};
+use crate::template::Topology;
+use crate::tls::{LocalAuthority, TlsError};
 
 /// Why the data plane could not start.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +85,27 @@ pub enum DataPlaneError {
     /// `--service-port` named a service the template does not create.
     #[error("--service-port names unknown service {0:?}")]
     UnknownService(String),
+    /// `--service-port NAME:PORT=…` named a listener port the service does not have.
+    #[error(
+        "--service-port: service {service} has no listener on port {port} (its listeners: {ports:?})"
+    )]
+    UnknownListener {
+        /// The service.
+        service: String,
+        /// The Lattice port given.
+        port: u16,
+        /// The ports of its listeners.
+        ports: Vec<u16>,
+    },
+    /// The certificates of HTTPS listeners could not be made or used.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// A TLS listener's service has no certificate (a bug: every such service gets one).
+    #[error("service {0} has an HTTPS listener but no certificate")]
+    NoCertificate(String),
+    /// [`BoundDataPlane::serve`] was given another topology than [`BoundDataPlane::bind`].
+    #[error("the topology served is not the one whose ports were bound")]
+    TopologyChanged,
 }
 
 /// How to serve a topology.
@@ -87,10 +113,19 @@ pub enum DataPlaneError {
 pub struct DataPlaneOptions {
     /// Address to listen on (loopback unless told otherwise).
     pub bind: IpAddr,
-    /// Port of the `Host`-routed listener (0: any free port).
+    /// Port of the `Host`-routed plain HTTP listener (0: any free port).
     pub host_port: u16,
-    /// Port per service name (missing or 0: any free port).
+    /// Port of the `Host`-routed HTTPS listener, served when `tls` is set (0: any free port).
+    pub host_tls_port: u16,
+    /// Port of each service's first listener, by service name (missing or 0: any free port).
     pub service_ports: BTreeMap<String, u16>,
+    /// Port of a listener, by service name and the listener's Lattice port (`foo`, 443).
+    pub listener_ports: BTreeMap<(String, u16), u16>,
+    /// The CA that issues the certificates of `HTTPS` listeners, which are then served over
+    /// TLS. `None` serves them as plain HTTP (their requests still say `https` in
+    /// `x-forwarded-proto`): what tests that speak plain HTTP use; `up` and `demo` always
+    /// give one.
+    pub tls: Option<Arc<LocalAuthority>>,
     /// Region for signature verification and request contexts.
     pub region: String,
     /// Source VPC reported for callers whose credentials do not name one.
@@ -119,7 +154,10 @@ impl DataPlaneOptions {
         DataPlaneOptions {
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             host_port: 0,
+            host_tls_port: 0,
             service_ports: BTreeMap::new(),
+            listener_ports: BTreeMap::new(),
+            tls: None,
             region: region.into(),
             source_vpc_arn: None,
             credentials,
@@ -133,29 +171,12 @@ impl DataPlaneOptions {
     }
 }
 
-/// Where a service is served.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ServiceEndpoint {
-    /// Service name.
-    pub name: String,
-    /// Its own port.
-    pub addr: SocketAddr,
-    /// The `Host`-routed URL (`http://<name>.lattice.localhost:<port>`).
-    pub host_url: String,
-}
-
-impl ServiceEndpoint {
-    /// `http://<addr>` of the service's own port.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
 /// A running data plane. Dropping it stops accepting, closes every connection and stops the
 /// health checks.
 #[derive(Debug)]
 pub struct DataPlane {
     host_addr: SocketAddr,
+    host_tls_addr: Option<SocketAddr>,
     endpoints: Vec<ServiceEndpoint>,
     directory: Arc<Directory>,
     // Dropped in this order: the accept loops, then the threads that ran them.
@@ -177,9 +198,14 @@ impl DataPlane {
             .serve(topology, targets, options)
     }
 
-    /// The `Host`-routed listener.
+    /// The `Host`-routed plain HTTP listener.
     pub fn host_addr(&self) -> SocketAddr {
         self.host_addr
+    }
+
+    /// The `Host`-routed HTTPS listener, when the data plane has a CA.
+    pub fn host_tls_addr(&self) -> Option<SocketAddr> {
+        self.host_tls_addr
     }
 
     /// Every service's endpoint, in template order.
@@ -216,43 +242,24 @@ impl DataPlane {
 /// with service URLs before the targets are built.
 #[derive(Debug)]
 pub struct BoundDataPlane {
-    host: (TcpListener, SocketAddr),
-    services: Vec<(TcpListener, ServiceEndpoint)>,
+    ports: BoundPorts,
 }
 
 impl BoundDataPlane {
-    /// Binds the `Host`-routed port and one port per service.
+    /// Binds the `Host`-routed ports and one port per listener (issuing the certificates of
+    /// `HTTPS` listeners when `options.tls` is set).
     pub async fn bind(
         topology: &Topology,
         options: &DataPlaneOptions,
     ) -> Result<Self, DataPlaneError> {
-        for name in options.service_ports.keys() {
-            if topology.service(name).is_none() {
-                return Err(DataPlaneError::UnknownService(name.clone()));
-            }
-        }
-        let host = bind(SocketAddr::new(options.bind, options.host_port)).await?;
-        let mut services = Vec::new();
-        for service in &topology.services {
-            let port = options
-                .service_ports
-                .get(&service.name)
-                .copied()
-                .unwrap_or(0);
-            let (listener, addr) = bind(SocketAddr::new(options.bind, port)).await?;
-            let endpoint = ServiceEndpoint {
-                name: service.name.clone(),
-                addr,
-                host_url: format!("http://{}.{LOCAL_DOMAIN}:{}", service.name, host.1.port()),
-            };
-            services.push((listener, endpoint));
-        }
-        Ok(BoundDataPlane { host, services })
+        Ok(BoundDataPlane {
+            ports: BoundPorts::bind(topology, options).await?,
+        })
     }
 
     /// The endpoints that [`BoundDataPlane::serve`] will serve.
     pub fn endpoints(&self) -> impl Iterator<Item = &ServiceEndpoint> {
-        self.services.iter().map(|(_, e)| e)
+        self.ports.endpoints.iter()
     }
 
     /// The endpoint of one service.
@@ -268,7 +275,15 @@ impl BoundDataPlane {
         targets: BTreeMap<String, Target>,
         options: DataPlaneOptions,
     ) -> Result<DataPlane, DataPlaneError> {
-        let directory = Arc::new(Directory::build(topology, targets, &options)?);
+        let BoundPorts {
+            ports,
+            host_addr,
+            host_tls_addr,
+            endpoints,
+        } = self.ports;
+        let mut directory = Directory::build(topology, targets, &options)?;
+        directory.host_ports = (host_addr.port(), host_tls_addr.map(|a| a.port()));
+        let directory = Arc::new(directory);
         // On the caller's runtime: checks wait on timers, not on the request path's threads.
         let health_checks =
             HealthChecks::start(directory.groups.values().filter_map(
@@ -283,52 +298,48 @@ impl BoundDataPlane {
             .layer(StepLayer(Admit::new(Arc::clone(&directory))))
             .layer(StepLayer(RouteByRules::new(Arc::clone(&directory))))
             .service(Forward::new(Arc::clone(&directory)));
-        let serve_options = ServeOptions {
-            header_read_timeout: options.header_read_timeout,
-            connections: ConnectionLimit::new(options.max_connections),
-        };
+        let connections = ConnectionLimit::new(options.max_connections);
         // What each accept loop serves: the stack, as one connection on one port sees it.
-        let make_service = |port_service: Option<Arc<ServicePlane>>| {
+        let make_service = |port: PortRole| {
             let stack = stack.clone();
             let log = options.access_log.clone();
             let inspector = options.inspector.clone();
             move |connection: Connection| {
                 RecordService::new(
                     stack.clone(),
-                    port_service.clone(),
-                    connection.peer,
+                    port.clone(),
+                    &connection,
                     log.clone(),
                     inspector.clone(),
                 )
             }
         };
-        let (host_listener, host_addr) = self.host;
-        let mut listeners = vec![(host_listener, None)];
-        let mut endpoints = Vec::new();
-        for ((listener, endpoint), service) in self.services.into_iter().zip(&directory.services) {
-            listeners.push((listener, Some(Arc::clone(service))));
-            endpoints.push(endpoint);
-        }
         let threads = match options.threads {
             0 => None,
             count => {
                 Some(WorkerThreads::start("data-plane", count).map_err(DataPlaneError::Threads)?)
             }
         };
-        let servers = listeners
-            .into_iter()
-            .map(|(listener, port_service)| {
-                let make_service = make_service(port_service);
-                match &threads {
-                    None => serve(listener, serve_options.clone(), make_service),
-                    Some(threads) => {
-                        serve_spread(listener, serve_options.clone(), threads, make_service)
-                    }
-                }
-            })
-            .collect();
+        let mut servers = Vec::with_capacity(ports.len());
+        for port in ports {
+            let role = port
+                .target
+                .role(&directory.services)
+                .ok_or_else(|| DataPlaneError::TopologyChanged)?;
+            let serve_options = ServeOptions {
+                header_read_timeout: options.header_read_timeout,
+                connections: connections.clone(),
+                tls: port.tls.map(TlsAcceptor::from),
+            };
+            let make_service = make_service(role);
+            servers.push(match &threads {
+                None => serve(port.listener, serve_options, make_service),
+                Some(threads) => serve_spread(port.listener, serve_options, threads, make_service),
+            });
+        }
         Ok(DataPlane {
             host_addr,
+            host_tls_addr,
             endpoints,
             directory,
             _servers: servers,
@@ -336,14 +347,4 @@ impl BoundDataPlane {
             _health_checks: health_checks,
         })
     }
-}
-
-async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), DataPlaneError> {
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| DataPlaneError::Bind { addr, source })?;
-    let local = listener
-        .local_addr()
-        .map_err(|source| DataPlaneError::Bind { addr, source })?;
-    Ok((listener, local))
 }

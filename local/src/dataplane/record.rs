@@ -20,11 +20,12 @@ use http::{HeaderMap, Request, Response, header};
 use hyper::body::Incoming;
 use tower::Service;
 
-use super::directory::ServicePlane;
 use super::exchange::{AccessNote, Answer, Arrived, Exchange};
 use super::metered::{MeteredBody, OnDone};
-use crate::access_log::{AccessLog, AccessRecord};
+use super::ports::PortRole;
+use crate::access_log::{AccessLog, AccessRecord, TlsFacts};
 use crate::inspector::{Capture, Inspector};
+use crate::net::Connection;
 use crate::net::host::host_from_authority;
 use crate::net::host::request_host;
 use crate::targets::ResponseBody;
@@ -33,9 +34,11 @@ use crate::targets::ResponseBody;
 #[derive(Clone, Debug)]
 pub(crate) struct RecordService<S> {
     inner: S,
-    /// The service of the port (none on the `Host`-routed port).
-    port_service: Option<Arc<ServicePlane>>,
+    /// What the port serves.
+    port: PortRole,
     client: SocketAddr,
+    /// The connection's TLS session, for the record (`None` on plain-HTTP ports).
+    tls: Option<TlsFacts>,
     log: AccessLog,
     inspector: Option<Inspector>,
 }
@@ -43,15 +46,21 @@ pub(crate) struct RecordService<S> {
 impl<S> RecordService<S> {
     pub fn new(
         inner: S,
-        port_service: Option<Arc<ServicePlane>>,
-        client: SocketAddr,
+        port: PortRole,
+        connection: &Connection,
         log: AccessLog,
         inspector: Option<Inspector>,
     ) -> Self {
+        let tls = connection.tls.as_ref().map(|session| TlsFacts {
+            server_name: session.server_name.clone(),
+            version: session.version,
+            cipher: session.cipher,
+        });
         RecordService {
             inner,
-            port_service,
-            client,
+            port,
+            client: connection.peer,
+            tls,
             log,
             inspector,
         }
@@ -79,14 +88,17 @@ where
             (inspector.clone(), capture)
         });
         // Nothing is copied when nothing reads records (benchmarks).
-        let pending = (self.log.is_on() || inspected.is_some())
+        let mut pending = (self.log.is_on() || inspected.is_some())
             .then(|| Pending::new(&parts, self.client, self.log.clone(), inspected));
+        if let Some(pending) = &mut pending {
+            pending.record.tls.clone_from(&self.tls);
+        }
         let exchange = Exchange {
             parts,
             body,
             client: self.client,
             stage: Arrived {
-                port_service: self.port_service.clone(),
+                port: self.port.clone(),
             },
         };
         RecordFuture {

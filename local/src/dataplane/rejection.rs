@@ -101,6 +101,24 @@ pub enum Rejection {
         /// The service.
         service: Arc<str>,
     },
+    /// On a `Host`-routed port of one transport (plain HTTP, or TLS), a service with no listener
+    /// of that kind: `421 Misdirected Request` (RFC 9110 §15.5.20: this server does not answer
+    /// for this scheme and authority). In Lattice, the connection would find no listener.
+    #[error(
+        "Misdirected Request: service {service} has no {scheme} listener (its listeners: \
+         {listeners}){}",
+        instead.as_ref().map(|url| format!("; use {url}")).unwrap_or_default()
+    )]
+    NoListenerForScheme {
+        /// The service.
+        service: Arc<str>,
+        /// `HTTP` or `HTTPS`: what the port serves.
+        scheme: &'static str,
+        /// The service's listeners (`HTTPS 443, HTTP 80`).
+        listeners: String,
+        /// Where its other listener is served by `Host` (`https://foo.lattice.localhost:8443`).
+        instead: Option<String>,
+    },
     /// The matched forward action has only zero weights: `503`.
     #[error("Service Unavailable: every target group of the matched action has weight 0")]
     NoTarget,
@@ -172,7 +190,9 @@ impl Rejection {
     /// The status the client gets.
     pub fn status(&self) -> StatusCode {
         match self {
-            Rejection::ForeignHost { .. } => StatusCode::MISDIRECTED_REQUEST,
+            Rejection::ForeignHost { .. } | Rejection::NoListenerForScheme { .. } => {
+                StatusCode::MISDIRECTED_REQUEST
+            }
             Rejection::NoServiceForHost { .. } => StatusCode::NOT_FOUND,
             Rejection::NonCanonicalPath { .. } | Rejection::BodyUnreadable => {
                 StatusCode::BAD_REQUEST
@@ -205,6 +225,7 @@ impl Rejection {
             Rejection::SignedForOtherService { .. } => "signed-for-other-service",
             Rejection::Denied { .. } => "denied-by-auth-policy",
             Rejection::NoListener { .. } => "no-listener",
+            Rejection::NoListenerForScheme { .. } => "no-listener-for-scheme",
             Rejection::NoTarget => "no-target",
             Rejection::TargetUnavailable { .. } => "target-unavailable",
             Rejection::BodyTooLarge => "body-too-large",
@@ -231,7 +252,7 @@ impl Rejection {
             Rejection::BadSignature { .. }
             | Rejection::SignedForOtherService { .. }
             | Rejection::Denied { .. } => "ClientAccessDenied",
-            Rejection::NoListener { .. } => "NoListener",
+            Rejection::NoListener { .. } | Rejection::NoListenerForScheme { .. } => "NoListener",
             Rejection::NoTarget | Rejection::TargetUnavailable { .. } => "NoTarget",
             Rejection::BodyTooLarge | Rejection::EventTooLarge { .. } => "LambdaRequestTooLarge",
             Rejection::BodyUnreadable => "ClientBodyUnreadable",

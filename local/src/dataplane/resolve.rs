@@ -1,18 +1,22 @@
-//! Step 1: which service a request is for, and whether its `Host` is one this data plane
-//! answers: loopback literals, `localhost`, `<service>.lattice.localhost` and the bare service
-//! names (and any IP literal when `--bind` exposes the data plane beyond loopback). Any other
-//! `Host` means a misdirected request or DNS rebinding: `421`.
+//! Step 1: which service and listener a request is for, and whether its `Host` is one this
+//! data plane answers: loopback literals, `localhost`, `<service>.lattice.localhost` and the
+//! bare service names (and any IP literal when `--bind` exposes the data plane beyond
+//! loopback). Any other `Host` means a misdirected request or DNS rebinding: `421`.
 //!
-//! On a service's own port the port decides the service; on the `Host`-routed port the `Host`
-//! does (`404` naming the services when it names none).
+//! On a listener's own port the port decides the service and the listener; on a `Host`-routed
+//! port the `Host` names the service (`404` naming the services when it names none) and the
+//! port's transport picks its listener: the first served in plain HTTP on the HTTP port, the
+//! first served over TLS on the HTTPS port (`421` naming the other when it has none).
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use super::directory::{Directory, strip_local_domain};
+use super::directory::{Directory, ServicePlane, strip_local_domain};
 use super::exchange::{AccessNote, Answer, Arrived, Exchange, Resolved};
+use super::ports::PortRole;
 use super::rejection::Rejection;
 use super::step::Step;
+use crate::model::LOCAL_DOMAIN;
 use crate::net::host::{HostName, parse_host, request_host};
 
 /// Resolves the service and checks the `Host`.
@@ -47,18 +51,62 @@ impl Step for ResolveService {
             },
             Some(_) => return refuse(foreign(host)),
         };
-        let service = match (exchange.stage.port_service.as_ref(), named.as_ref()) {
-            (Some(service), _) | (None, Some(service)) => Arc::clone(service),
-            (None, None) => return refuse(self.no_service(host.unwrap_or_default())),
+        let (service, listener) = match &exchange.stage.port {
+            PortRole::Listener { service, listener } => (Arc::clone(service), Arc::clone(listener)),
+            PortRole::NoListener(service) => return self.refuse_listener(service, None),
+            PortRole::HostRouted { tls } => {
+                let Some(service) = named.as_ref() else {
+                    return refuse(self.no_service(host.unwrap_or_default()));
+                };
+                match service.listener_over(*tls) {
+                    Some(listener) => (Arc::clone(service), Arc::clone(listener)),
+                    None => return self.refuse_listener(service, Some(*tls)),
+                }
+            }
         };
         ControlFlow::Continue(exchange.advance(Resolved {
             service,
+            listener,
             host_names: named,
         }))
     }
 }
 
 impl ResolveService {
+    /// The answer for a service with no listener the port can serve: `503` when it has none
+    /// at all, `421` naming its listeners when the `Host`-routed port of `tls`'s transport
+    /// serves none of them.
+    fn refuse_listener(
+        &self,
+        service: &Arc<ServicePlane>,
+        tls: Option<bool>,
+    ) -> ControlFlow<Answer, Exchange<Resolved>> {
+        let rejection = match tls {
+            Some(tls) if !service.listeners.is_empty() => {
+                let (http_port, tls_port) = self.directory.host_ports;
+                let other_port = if tls { Some(http_port) } else { tls_port };
+                let other_scheme = if tls { "http" } else { "https" };
+                Rejection::NoListenerForScheme {
+                    service: Arc::clone(&service.name),
+                    scheme: if tls { "HTTPS" } else { "HTTP" },
+                    listeners: service
+                        .listeners
+                        .iter()
+                        .map(|l| format!("{} {}", if l.https { "HTTPS" } else { "HTTP" }, l.port))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    instead: other_port.map(|port| {
+                        format!("{other_scheme}://{}.{LOCAL_DOMAIN}:{port}", service.name)
+                    }),
+                }
+            }
+            _ => Rejection::NoListener {
+                service: Arc::clone(&service.name),
+            },
+        };
+        ControlFlow::Break(Answer::rejected(rejection, AccessNote::service(service)))
+    }
+
     fn no_service(&self, host: &str) -> Rejection {
         Rejection::NoServiceForHost {
             host: host.to_owned(),

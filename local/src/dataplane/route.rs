@@ -32,6 +32,7 @@ impl Step for RouteByRules {
     fn apply(&self, exchange: Exchange<Admitted>) -> ControlFlow<Answer, Exchange<Routed>> {
         let Admitted {
             service,
+            listener,
             identity,
             auth,
         } = &exchange.stage;
@@ -42,12 +43,6 @@ impl Step for RouteByRules {
             caller: self.directory.recording.then(|| identity.clone()),
             auth: auth.clone(),
             ..AccessNote::service(service)
-        };
-        let Some(listener) = &service.listener else {
-            let rejection = Rejection::NoListener {
-                service: Arc::clone(&service.name),
-            };
-            return ControlFlow::Break(Answer::rejected(rejection, note(None)));
         };
         let route = listener.router.route(&MatchInput {
             method: &exchange.parts.method,
@@ -80,11 +75,13 @@ impl Step for RouteByRules {
         let rule = Arc::clone(route.rule_name);
         let Admitted {
             service,
+            listener,
             identity,
             auth,
         } = exchange.stage;
         let stage = Routed {
             service,
+            listener,
             identity,
             auth,
             rule,

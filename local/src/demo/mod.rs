@@ -7,9 +7,11 @@
 //!    `TargetServiceArn`) — the split of the reference architecture. With
 //!    [`EksSide::Template`] the template's `EksAppMode=template` resources make the EKS side
 //!    (`eks-app`) instead. A stand-in pod serves the Service; the provider serves `foo-service`;
-//! 2. EKS -> Lattice -> Lambda: `GET` `foo-service` -> `Hello Foo Lambda!!`;
-//! 3. Lambda -> Lattice -> EKS: invoke `eks-client` through the Runtime API,
-//!    SigV4-signed, -> `{"statusCode":200,"body":"from EKS: Hello Bar EKS Pod!!"}`;
+//! 2. EKS -> Lattice -> Lambda: `GET https://foo-service.lattice.localhost:<port>/` (TLS,
+//!    verified against the local CA) -> `Hello Foo Lambda!!`;
+//! 3. Lambda -> Lattice -> EKS: invoke `eks-client` through the Runtime API, SigV4-signed over
+//!    HTTPS when the EKS-side listener is `HTTPS` (the function trusts the local CA through
+//!    `LATTICE_CA_BUNDLE`) -> `{"statusCode":200,"body":"from EKS: Hello Bar EKS Pod!!"}`;
 //! 4. an unsigned request to the EKS-side service -> `403`.
 //!
 //! With `--keep` it stays up afterwards, with the request inspector, until Ctrl-C.
@@ -32,8 +34,13 @@ use crate::dataplane::DataPlaneOptions;
 use crate::functions::DiscardLogSink;
 use crate::inspector::{Inspector, InspectorOptions};
 use crate::template::DEFAULT_REGION;
-use crate::up::{Stack, StackOptions, UpError, Workspace, serve_inspector, topology_view};
+use crate::tls::LocalAuthority;
+use crate::tls::client::client_config;
+use crate::up::{
+    Stack, StackOptions, UpError, Workspace, print_ca, serve_inspector, topology_view,
+};
 use eks_side::{eks_side_from_manifests, eks_side_from_template};
+use steps::DemoClient;
 
 /// What the stand-in pod answers on `/app`.
 pub const POD_GREETING: &str = "Hello Bar EKS Pod!!";
@@ -91,6 +98,8 @@ pub struct DemoOptions {
     pub keep: bool,
     /// The request inspector (served from the start, so it shows the steps too).
     pub inspector: Option<InspectorOptions>,
+    /// Where the local CA is kept (default: as for `up`).
+    pub state_dir: Option<PathBuf>,
 }
 
 /// Runs the demo, printing each step.
@@ -154,9 +163,16 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
         .logical_id
         .clone();
 
+    let authority =
+        Arc::new(LocalAuthority::open_in(options.state_dir.as_deref()).map_err(|e| fail(1, e))?);
+    print_ca(&authority);
+    let client = DemoClient {
+        tls: client_config(authority.ca_certificate()).map_err(|e| fail(1, e))?,
+    };
     let log = AccessLog::memory();
     let mut data_plane = DataPlaneOptions::new(DEFAULT_REGION, Arc::clone(&store));
     data_plane.access_log = log.clone();
+    data_plane.tls = Some(authority);
     let inspector = options.inspector.clone().map(Inspector::new);
     data_plane.inspector = inspector.clone();
     let mut stack_options = StackOptions::new(data_plane);
@@ -179,7 +195,7 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
         }
         None => None,
     };
-    let outcome = steps::run(&stack, &scenario, &pod, &log, &client_function).await;
+    let outcome = steps::run(&stack, &scenario, &pod, &log, &client, &client_function).await;
     if options.keep {
         match &outcome {
             Ok(()) => println!("all steps passed; still serving"),

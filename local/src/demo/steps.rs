@@ -1,6 +1,8 @@
 //! Steps 2-4 of the demo against the running stack: each prints what it did, the answer and
 //! its access-log lines, and fails naming what it expected.
 
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -9,12 +11,54 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use rustls::ClientConfig;
 
 use super::eks_side::Scenario;
 use super::{DemoError, POD_GREETING, PROVIDER_GREETING, STEP_TITLES, StandInPod, fail};
 use crate::access_log::AccessLog;
 use crate::functions::{InvokeOptions, InvokeOutcome};
+use crate::template::LOCAL_DOMAIN;
+use crate::tls::client::send_https;
 use crate::up::Stack;
+
+/// How the demo calls the data plane: plain HTTP, or HTTPS trusting the local CA alone.
+pub(super) struct DemoClient {
+    pub tls: Arc<ClientConfig>,
+}
+
+impl DemoClient {
+    /// `GET path` from `addr`, over TLS when `tls` (the certificate verified for
+    /// `server_name`), else plain HTTP with `server_name` as the `Host`; status and body text.
+    async fn get(
+        &self,
+        tls: bool,
+        addr: SocketAddr,
+        server_name: &str,
+        path: &str,
+    ) -> Result<(StatusCode, String), String> {
+        if !tls {
+            let host = format!("{server_name}:{}", addr.port());
+            return get(&format!("http://{addr}{path}"), Some(&host)).await;
+        }
+        let request = Request::get(path)
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| format!("bad request {path}: {e}"))?;
+        let response = send_https(
+            Arc::clone(&self.tls),
+            addr,
+            server_name,
+            request,
+            Duration::from_secs(30),
+        )
+        .await
+        .map_err(|e| format!("GET https://{server_name}:{}{path}: {e}", addr.port()))?;
+        let status = response.status();
+        Ok((
+            status,
+            String::from_utf8_lossy(response.body()).into_owned(),
+        ))
+    }
+}
 
 /// A plain HTTP GET, returning status and body text.
 async fn get(url: &str, host: Option<&str>) -> Result<(StatusCode, String), String> {
@@ -54,6 +98,7 @@ pub(super) async fn run(
     scenario: &Scenario,
     pod: &StandInPod,
     log: &AccessLog,
+    client: &DemoClient,
     client_function: &str,
 ) -> Result<(), DemoError> {
     let eks_name = scenario.eks_service.as_str();
@@ -78,17 +123,27 @@ pub(super) async fn run(
     );
     let mut seen = 0;
 
+    // foo-service's listener is HTTPS (the template's): the Host-routed HTTPS port serves it.
+    let (tls, host_port) = match stack.data_plane.host_tls_addr() {
+        Some(addr) if provider_service.tls => (true, addr),
+        _ => (false, stack.data_plane.host_addr()),
+    };
+    let provider_name = format!("foo-service.{LOCAL_DOMAIN}");
+    let scheme = if tls { "https" } else { "http" };
     println!(
-        "step 2: {}: GET {}/ (Host: foo-service.lattice.localhost)",
+        "step 2: {}: GET {scheme}://{provider_name}:{}/ ({}to {host_port})",
         STEP_TITLES[1],
-        stack.data_plane.host_addr()
+        host_port.port(),
+        if tls {
+            "TLS, the certificate checked against the local CA, "
+        } else {
+            ""
+        }
     );
-    let host_url = format!("http://{}/", stack.data_plane.host_addr());
-    let host = format!(
-        "foo-service.lattice.localhost:{}",
-        stack.data_plane.host_addr().port()
-    );
-    let (status, body) = get(&host_url, Some(&host)).await.map_err(|e| fail(2, e))?;
+    let (status, body) = client
+        .get(tls, host_port, &provider_name, "/")
+        .await
+        .map_err(|e| fail(2, e))?;
     println!("    {} {body}", status.as_u16());
     print_access(log, &mut seen);
     if status != StatusCode::OK || body.trim() != PROVIDER_GREETING {
@@ -170,7 +225,10 @@ pub(super) async fn run(
             .service(eks_name)
             .map_or("?", |s| s.auth_type.as_str())
     );
-    let (status, body) = get(&unsigned, None).await.map_err(|e| fail(4, e))?;
+    let (status, body) = client
+        .get(eks.tls, eks.addr, &eks.addr.ip().to_string(), "/app")
+        .await
+        .map_err(|e| fail(4, e))?;
     println!("    {} {}", status.as_u16(), body.trim_end());
     print_access(log, &mut seen);
     if status != StatusCode::FORBIDDEN {

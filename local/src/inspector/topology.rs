@@ -1,4 +1,4 @@
-//! [`TopologyView`]: what the page draws: each service with its listener, its rules in
+//! [`TopologyView`]: what the page draws: each service with its listeners, their rules in
 //! priority order (with their matches and actions), the target groups they forward to (type,
 //! event version, weights) and each group's targets with their health. Built from the one
 //! [`Topology`] type, so a template and Gateway API manifests draw the same way.
@@ -36,8 +36,8 @@ pub struct ServiceView {
     pub auth_type: String,
     /// The auth policy's statements (`Sid` or `Statement[i]`, with their effect).
     pub policy: Option<Vec<String>>,
-    /// The listener served.
-    pub listener: Option<ListenerView>,
+    /// Its listeners, in template order (none: every request is `503`).
+    pub listeners: Vec<ListenerView>,
     /// Where it is served locally (filled in once its port is bound).
     pub urls: Vec<String>,
 }
@@ -173,26 +173,30 @@ fn service_view(service: &Service) -> ServiceView {
         arn: service.arn.clone(),
         auth_type: service.auth_type.as_str().to_owned(),
         policy,
-        listener: service.listener.as_ref().map(|listener| {
-            let mut rules: Vec<RuleView> = listener
-                .rules
-                .iter()
-                .map(|rule| RuleView {
-                    name: rule.name.clone(),
-                    priority: rule.priority,
-                    matches: match_phrases(&rule.matcher),
-                    action: action_view(&rule.action),
-                })
-                .collect();
-            rules.sort_by_key(|r| r.priority);
-            ListenerView {
-                name: listener.logical_id.clone(),
-                protocol: listener.protocol.clone(),
-                port: listener.port,
-                rules,
-                default_action: action_view(&listener.default_action),
-            }
-        }),
+        listeners: service
+            .listeners
+            .iter()
+            .map(|listener| {
+                let mut rules: Vec<RuleView> = listener
+                    .rules
+                    .iter()
+                    .map(|rule| RuleView {
+                        name: rule.name.clone(),
+                        priority: rule.priority,
+                        matches: match_phrases(&rule.matcher),
+                        action: action_view(&rule.action),
+                    })
+                    .collect();
+                rules.sort_by_key(|r| r.priority);
+                ListenerView {
+                    name: listener.logical_id.clone(),
+                    protocol: listener.protocol.clone(),
+                    port: listener.port,
+                    rules,
+                    default_action: action_view(&listener.default_action),
+                }
+            })
+            .collect(),
         urls: Vec::new(),
     }
 }
@@ -350,7 +354,7 @@ mod tests {
         let eks = view.services.iter().find(|s| s.name == "eks-app").unwrap();
         assert_eq!(eks.auth_type, "AWS_IAM");
         assert!(eks.policy.as_ref().is_some_and(|p| !p.is_empty()));
-        let listener = eks.listener.as_ref().unwrap();
+        let listener = &eks.listeners[0];
         let priorities: Vec<u32> = listener.rules.iter().map(|r| r.priority).collect();
         assert!(
             priorities.windows(2).all(|w| w[0] <= w[1]),

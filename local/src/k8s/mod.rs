@@ -43,7 +43,7 @@
 //! manifests.check(&CheckOptions::default()).unwrap();
 //! let mapped = manifests.to_topology(&MapOptions::new("us-west-2")).unwrap();
 //! let service = mapped.topology.service("inventory-default").unwrap();
-//! assert_eq!(service.listener.as_ref().unwrap().port, 80);
+//! assert_eq!(service.listeners[0].port, 80);
 //! ```
 
 mod check;

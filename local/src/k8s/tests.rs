@@ -456,7 +456,7 @@ fn a_route_with_weighted_backends_a_header_match_and_an_auth_policy_maps_to_a_la
     );
 
     // The listener is the Gateway's https listener (sectionName), 404 by default.
-    let listener = service.listener.as_ref().expect("listener");
+    let listener = service.listeners.first().expect("listener");
     assert_eq!((listener.protocol.as_str(), listener.port), ("HTTPS", 443));
     assert_eq!(
         listener.default_action,
@@ -662,7 +662,7 @@ fn rule_priorities_follow_the_controllers_annotations() {
     let mapped = shop_with_route(&route)
         .to_topology(&MapOptions::new("us-west-2"))
         .unwrap();
-    let listener = mapped.topology.services[0].listener.as_ref().unwrap();
+    let listener = mapped.topology.services[0].listeners.first().unwrap();
     let priorities: Vec<_> = listener
         .rules
         .iter()
@@ -755,4 +755,21 @@ spec: {gatewayClassName: istio, listeners: [{name: http, protocol: HTTP, port: 8
     assert_eq!(network.auth_type, lattice_lambda::AuthType::AwsIam);
     assert_eq!(network.arn, mapped.service_networks[0].arn);
     assert!(network.auth_policy.is_some());
+}
+
+#[test]
+fn a_route_on_every_listener_of_its_gateway_gets_a_lattice_listener_for_each() {
+    // No sectionName: the route attaches to both of the Gateway's listeners, as the controller
+    // creates a Lattice listener per matched Gateway listener.
+    let route = ROUTE.replace(", sectionName: https", "");
+    let mapped = shop_with_route(&route)
+        .to_topology(&MapOptions::new("us-west-2"))
+        .unwrap();
+    let listeners = &mapped.topology.services[0].listeners;
+    let served: Vec<_> = listeners
+        .iter()
+        .map(|l| (l.protocol.as_str(), l.port, l.rules.len()))
+        .collect();
+    assert_eq!(served, [("HTTP", 80, 2), ("HTTPS", 443, 2)]);
+    assert_ne!(listeners[0].arn, listeners[1].arn);
 }

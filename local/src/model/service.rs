@@ -1,4 +1,4 @@
-//! A Lattice service and the listener that serves it.
+//! A Lattice service and the listeners that serve it.
 
 use std::collections::BTreeMap;
 
@@ -23,8 +23,10 @@ pub struct Service {
     pub auth_policy: Option<serde_json::Value>,
     /// `Tags` (`aws:ResourceTag/<key>` in auth policies).
     pub tags: BTreeMap<String, String>,
-    /// The listener served locally.
-    pub listener: Option<Listener>,
+    /// Its listeners, in the order of their logical ids (a template's resources are a map: no
+    /// other order is stable). Lattice allows two per service by default, e.g. HTTP on 80 and
+    /// HTTPS on 443; each is served on a local port of its own.
+    pub listeners: Vec<Listener>,
 }
 
 /// An `AWS::VpcLattice::Listener` with its rules.
@@ -34,7 +36,7 @@ pub struct Listener {
     pub logical_id: String,
     /// Local ARN.
     pub arn: String,
-    /// `HTTP` or `HTTPS` (served as plain HTTP locally).
+    /// `HTTP` or `HTTPS` (served over TLS locally, with a certificate of the local CA).
     pub protocol: String,
     /// The port Lattice would listen on.
     pub port: u16,
@@ -42,4 +44,11 @@ pub struct Listener {
     pub default_action: Action,
     /// Its rules (any order; the router sorts them).
     pub rules: Vec<Rule>,
+}
+
+impl Listener {
+    /// Whether this is an `HTTPS` listener.
+    pub fn is_https(&self) -> bool {
+        self.protocol.eq_ignore_ascii_case("HTTPS")
+    }
 }

@@ -1,6 +1,7 @@
 //! The one accept loop: every server of lattice-local accepts connections here and serves
-//! HTTP/1.1 and HTTP/2 with prior knowledge (h2c, what gRPC clients speak to a plain-HTTP
-//! listener) on them with hyper, bounded by a header-read/idle timeout and a connection cap.
+//! HTTP/1.1 and HTTP/2 (h2c with prior knowledge, what gRPC clients speak to a plain-HTTP
+//! listener; h2 by ALPN over TLS) on them with hyper, over TLS on HTTPS ports, bounded by a
+//! header-read/idle timeout, a TLS handshake timeout and a connection cap.
 
 use std::cell::RefCell;
 use std::convert::Infallible;
@@ -19,11 +20,14 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Handle;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::{JoinHandle, JoinSet};
+use tokio_rustls::TlsAcceptor;
+use tokio_util::either::Either;
 use tower::ServiceExt as _;
 use tower::util::Oneshot;
 
 use super::idle::{Activity, ActivityIo};
 use super::limits::IDLE_TIMEOUT;
+use super::tls::{TlsSession, handshake};
 use super::workers::WorkerThreads;
 
 /// How many connections a group of listeners may hold open at once; clones share the cap.
@@ -42,8 +46,8 @@ impl ConnectionLimit {
     }
 }
 
-/// The bounds of one server.
-#[derive(Clone, Debug)]
+/// The bounds of one server, and whether it speaks TLS.
+#[derive(Clone)]
 pub struct ServeOptions {
     /// Time a connection has to send a whole request head, counted from when it starts waiting
     /// for one (a new connection, or a keep-alive connection after its last response); also
@@ -52,15 +56,28 @@ pub struct ServeOptions {
     pub header_read_timeout: Duration,
     /// The connection cap, possibly shared with other listeners.
     pub connections: ConnectionLimit,
+    /// TLS on every connection (an HTTPS port), or none.
+    pub tls: Option<TlsAcceptor>,
 }
 
 impl ServeOptions {
-    /// [`IDLE_TIMEOUT`] and a cap of `max_connections` of its own.
+    /// [`IDLE_TIMEOUT`], a cap of `max_connections` of its own, no TLS.
     pub fn new(max_connections: usize) -> Self {
         ServeOptions {
             header_read_timeout: IDLE_TIMEOUT,
             connections: ConnectionLimit::new(max_connections),
+            tls: None,
         }
+    }
+}
+
+impl std::fmt::Debug for ServeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeOptions")
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("connections", &self.connections)
+            .field("tls", &self.tls.is_some())
+            .finish()
     }
 }
 
@@ -101,13 +118,16 @@ impl<T> SendableBody for T where
 {
 }
 
-/// The two ends of an accepted connection, for services that need them (`x-forwarded-for`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The two ends of an accepted connection, for services that need them (`x-forwarded-for`),
+/// and its TLS session on an HTTPS port.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Connection {
     /// The client's address.
     pub peer: SocketAddr,
     /// The address the client connected to.
     pub local: SocketAddr,
+    /// What the TLS handshake agreed, on an HTTPS port.
+    pub tls: Option<TlsSession>,
 }
 
 /// A running accept loop. Dropping it stops accepting and closes every connection it opened.
@@ -120,12 +140,13 @@ impl Drop for ServerTask {
     }
 }
 
-/// Serves HTTP/1.1 and h2c on every connection `listener` accepts (must be called inside a Tokio
-/// runtime). `make_service` builds the service of one connection; it is called once per
-/// connection and the service is cloned per request, so it should be cheap to clone.
+/// Serves HTTP/1.1 and HTTP/2 on every connection `listener` accepts (must be called inside a
+/// Tokio runtime), after a TLS handshake when `options.tls` is set. `make_service` builds the
+/// service of one connection once it is established (on the thread that serves it); the service
+/// is cloned per request, so it should be cheap to clone.
 pub fn serve<M, S, B>(listener: TcpListener, options: ServeOptions, make_service: M) -> ServerTask
 where
-    M: Fn(Connection) -> S + Send + 'static,
+    M: Fn(Connection) -> S + Send + Sync + 'static,
     S: HttpService<B>,
     B: SendableBody,
 {
@@ -147,7 +168,7 @@ pub fn serve_spread<M, S, B>(
     make_service: M,
 ) -> ServerTask
 where
-    M: Fn(Connection) -> S + Send + 'static,
+    M: Fn(Connection) -> S + Send + Sync + 'static,
     S: HttpService<B>,
     B: SendableBody,
 {
@@ -168,7 +189,7 @@ async fn accept_loop_on<M, S, B>(
     make_service: M,
     threads: Vec<Handle>,
 ) where
-    M: Fn(Connection) -> S + Send + 'static,
+    M: Fn(Connection) -> S + Send + Sync + 'static,
     S: HttpService<B>,
     B: SendableBody,
 {
@@ -184,6 +205,7 @@ async fn accept_loop_on<M, S, B>(
         .header_read_timeout(idle_timeout)
         .http2()
         .timer(TokioTimer::new());
+    let make_service = Arc::new(make_service);
     loop {
         let accepted = tokio::select! {
             // Reap finished connections so the set does not grow without bound.
@@ -202,10 +224,35 @@ async fn accept_loop_on<M, S, B>(
         // Requests and responses are small and latency matters: Nagle would hold them back.
         let _ = stream.set_nodelay(true);
         let local = stream.local_addr().unwrap_or(peer);
-        let service = ConnectionService(RefCell::new(make_service(Connection { peer, local })));
+        let make_service = Arc::clone(&make_service);
         let builder = builder.clone();
+        let tls = options.tls.clone();
+        // The handshake, if any, runs on the connection's own thread, never in this loop.
         let serve = move |stream: TcpStream| async move {
             let _permit = permit;
+            let connection = Connection {
+                peer,
+                local,
+                tls: None,
+            };
+            // One stream type for both, so one connection loop serves them.
+            let (stream, connection) = match tls {
+                None => (Either::Left(stream), connection),
+                Some(acceptor) => match handshake(&acceptor, stream).await {
+                    Ok((stream, session)) => (
+                        Either::Right(stream),
+                        Connection {
+                            tls: Some(session),
+                            ..connection
+                        },
+                    ),
+                    Err(error) => {
+                        tracing::debug!(%error, %peer, "connection closed before a request");
+                        return;
+                    }
+                },
+            };
+            let service = ConnectionService(RefCell::new(make_service(connection)));
             let activity = Arc::new(Activity::new());
             let io = TokioIo::new(ActivityIo::new(stream, Arc::clone(&activity)));
             let connection = builder.serve_connection(io, service);

@@ -26,6 +26,13 @@ pub const MAX_RESPONSE_BYTES: usize = MAX_PAYLOAD_BYTES + 100;
 /// both disconnected after this long.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How long a client of an HTTPS listener has to complete the TLS handshake. Lattice documents
+/// no number; a handshake is two round trips done by a TLS library with nobody waiting in
+/// between, so 10 s is generous, and a connection that sends nothing is closed sooner than the
+/// 60 s a plain connection may take to send its request head (that timer starts after the
+/// handshake).
+pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How long an HTTP target may take to answer with a response head before the client gets
 /// `504 Gateway Timeout`: Lattice's default idle timeout, the time it lets a connection to a
 /// target stay silent.

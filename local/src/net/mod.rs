@@ -6,6 +6,7 @@
 //! - [`body`]: one size- and time-limited body reader;
 //! - [`limits`]: every number that bounds them, defined once;
 //! - [`host`]: what a `Host` or `Origin` names, and the checks of the loopback-only APIs;
+//! - [`tls`]: the TLS handshake of HTTPS ports and what it agreed;
 //! - [`workers`]: one single-threaded runtime per core, for the data plane.
 
 pub mod accept;
@@ -13,7 +14,9 @@ pub mod body;
 pub mod host;
 pub mod idle;
 pub mod limits;
+pub mod tls;
 pub mod workers;
 
 pub use accept::{Connection, ConnectionLimit, ServeOptions, ServerTask, serve, serve_spread};
+pub use tls::TlsSession;
 pub use workers::WorkerThreads;

@@ -209,6 +209,7 @@ pub fn decide(
     let origin = crate::auth::RequestOrigin {
         source_vpc_arn: source_vpc_arn.as_deref(),
         source_ip: Some(request.source_ip),
+        listener_port: None,
     };
     let authorization = access.authorize(&request.parts, caller.as_ref(), &origin);
     Ok(Checked {

@@ -24,6 +24,10 @@ pub(crate) struct ServiceParts {
     pub(crate) associations: Vec<ServiceAssociation>,
 }
 
+/// Lattice's default quota of listeners per service ("Listeners per service: 2", adjustable;
+/// User Guide, *Quotas*).
+const MAX_LISTENERS_BY_DEFAULT: usize = 2;
+
 /// Whether an identifier (ARN, or id such as `svc-…`) names the resource with `arn`.
 fn identifies(identifier: &str, arn: &str) -> bool {
     identifier == arn || arn.rsplit('/').next() == Some(identifier)
@@ -50,7 +54,9 @@ fn owning_service(
 }
 
 /// Attaches `parts` to `services` and `networks`. Services without an association join a local
-/// default network (auth type `NONE`); a second listener on a service is noted, not served.
+/// default network (auth type `NONE`). Every listener is served; two on one port are an error
+/// (Lattice refuses the second), more than two are noted (Lattice's default quota is two per
+/// service).
 pub(crate) fn attach(
     services: &mut [Service],
     networks: &mut [ServiceNetwork],
@@ -84,16 +90,27 @@ pub(crate) fn attach(
     }
     for ServiceListener { service, listener } in parts.listeners {
         let i = owning_service(services, &service, &listener.logical_id)?;
-        match &services[i].listener {
-            Some(existing) => notes.push(Note {
+        let owner = &mut services[i];
+        if let Some(taken) = owner.listeners.iter().find(|l| l.port == listener.port) {
+            return Err(TemplateError::InvalidProperty {
                 resource: listener.logical_id.clone(),
-                kind: "AWS::VpcLattice::Listener".into(),
+                property: "Port".into(),
                 message: format!(
-                    "a second listener on {} is not served; {} is",
-                    services[i].name, existing.logical_id
+                    "listener {} of service {} already uses port {}",
+                    taken.logical_id, owner.name, listener.port
                 ),
-            }),
-            None => services[i].listener = Some(listener),
+            });
+        }
+        owner.listeners.push(listener);
+        if owner.listeners.len() == MAX_LISTENERS_BY_DEFAULT + 1 {
+            notes.push(Note {
+                resource: owner.logical_id.clone(),
+                kind: "AWS::VpcLattice::Service".into(),
+                message: format!(
+                    "more than {MAX_LISTENERS_BY_DEFAULT} listeners: served locally, but Lattice \
+                     needs a quota increase for them (Listeners per service)"
+                ),
+            });
         }
     }
     for ListenerRule {
@@ -103,14 +120,18 @@ pub(crate) fn attach(
     } in parts.rules
     {
         let i = owning_service(services, &service, &rule.name)?;
-        match &mut services[i].listener {
-            Some(served) if identifies(&listener, &served.arn) => served.rules.push(rule),
-            _ => {
+        let owner = services[i]
+            .listeners
+            .iter_mut()
+            .find(|served| identifies(&listener, &served.arn));
+        match owner {
+            Some(served) => served.rules.push(rule),
+            None => {
                 return Err(TemplateError::DanglingReference {
                     resource: rule.name.clone(),
                     property: "ListenerIdentifier".into(),
                     value: listener,
-                    expected: "served AWS::VpcLattice::Listener",
+                    expected: "AWS::VpcLattice::Listener of its service",
                 });
             }
         }
@@ -181,7 +202,7 @@ pub(crate) fn resolve_actions(
     services: &mut [Service],
     groups: &BTreeMap<String, TargetGroup>,
 ) -> Result<(), TemplateError> {
-    for listener in services.iter_mut().filter_map(|s| s.listener.as_mut()) {
+    for listener in services.iter_mut().flat_map(|s| s.listeners.iter_mut()) {
         resolve_action(&mut listener.default_action, &listener.logical_id, groups)?;
         for rule in &mut listener.rules {
             resolve_action(&mut rule.action, &rule.name, groups)?;

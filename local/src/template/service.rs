@@ -45,7 +45,7 @@ pub(crate) fn read(
         auth_type,
         auth_policy: None,
         tags: tag_map(resource, properties.tags)?,
-        listener: None,
+        listeners: Vec::new(),
     })
 }
 

@@ -25,7 +25,7 @@ fn project_template_yields_both_services_with_their_rules() {
     let topology = Topology::from_yaml(&project_template(), &template_mode()).unwrap();
     let foo = topology.service("foo-service").expect("foo-service");
     assert_eq!(foo.auth_type, AuthType::None);
-    let listener = foo.listener.as_ref().expect("provider listener");
+    let listener = foo.listeners.first().expect("provider listener");
     assert_eq!(listener.protocol, "HTTPS");
     let health = listener
         .rules
@@ -40,7 +40,7 @@ fn project_template_yields_both_services_with_their_rules() {
         .expect("eks-app with EksAppMode=template");
     assert_eq!(eks.auth_type, AuthType::AwsIam);
     assert!(eks.auth_policy.is_some(), "EksAppAuthPolicy attached");
-    let listener = eks.listener.as_ref().expect("eks listener");
+    let listener = eks.listeners.first().expect("eks listener");
     assert_eq!(
         listener.default_action,
         Action::FixedResponse(StatusCode::NOT_FOUND)
@@ -144,8 +144,9 @@ fn canary_parameters_give_weighted_forwarding() {
     let listener = topology
         .service("foo-service")
         .unwrap()
-        .listener
-        .clone()
+        .listeners
+        .first()
+        .cloned()
         .unwrap();
     let Action::Forward(targets) = &listener.default_action else {
         panic!("forward expected");
@@ -220,7 +221,7 @@ Resources:
     Type: AWS::SQS::Queue
 "#;
     let topology = Topology::from_yaml(yaml, &LoadOptions::new("us-east-1")).unwrap();
-    let listener = topology.services[0].listener.as_ref().unwrap();
+    let listener = topology.services[0].listeners.first().unwrap();
     assert_eq!(listener.port, 80);
     let rule = &listener.rules[0];
     assert_eq!(rule.matcher.headers[0].name.as_str(), "x-env");
@@ -404,7 +405,7 @@ fn unread_properties_may_use_parameters_that_were_not_given_and_numbers_may_be_t
     );
     // `VpcIdentifier: !Ref VpcId` is never read, so the missing VpcId does not matter.
     let topology = load(&yaml).unwrap();
-    let listener = topology.services[0].listener.as_ref().unwrap();
+    let listener = topology.services[0].listeners.first().unwrap();
     assert_eq!(listener.port, 8090);
     assert_eq!(
         listener.default_action,
@@ -510,8 +511,8 @@ fn no_value_leaves_out_list_items_and_properties() {
     let topology = load(&one_listener(listener, "")).unwrap();
     assert_eq!(
         topology.services[0]
-            .listener
-            .as_ref()
+            .listeners
+            .first()
             .unwrap()
             .default_action,
         Action::Forward(vec![WeightedTarget {
@@ -570,5 +571,64 @@ Resources:
             .notes
             .iter()
             .any(|n| n.resource == "Other" && n.message.contains("go1.x"))
+    );
+}
+
+#[test]
+fn every_listener_of_a_service_is_kept_with_its_own_rules() {
+    let listener = |name: &str, protocol: &str, port: u16| {
+        format!(
+            "  {name}:\n    Type: AWS::VpcLattice::Listener\n    Properties:\n      \
+             ServiceIdentifier: !Ref Svc\n      Protocol: {protocol}\n      Port: {port}\n      \
+             DefaultAction: {{ FixedResponse: {{ StatusCode: 404 }} }}\n"
+        )
+    };
+    let rule = r#"
+  OnPlain:
+    Type: AWS::VpcLattice::Rule
+    Properties:
+      ServiceIdentifier: !Ref Svc
+      ListenerIdentifier: !GetAtt Plain.Arn
+      Priority: 1
+      Match: { HttpMatch: { PathMatch: { Match: { Exact: /teapot } } } }
+      Action: { FixedResponse: { StatusCode: 418 } }
+"#;
+    let head = "Resources:\n  Svc: { Type: AWS::VpcLattice::Service, Properties: { Name: s } }\n";
+    let two = format!(
+        "{head}{}{}{rule}",
+        listener("Secure", "HTTPS", 443),
+        listener("Plain", "HTTP", 80)
+    );
+    let topology = load(&two).unwrap();
+    let listeners = &topology.services[0].listeners;
+    let summary: Vec<_> = listeners
+        .iter()
+        .map(|l| (l.logical_id.as_str(), l.is_https(), l.port, l.rules.len()))
+        .collect();
+    assert_eq!(
+        summary,
+        [("Plain", false, 80, 1), ("Secure", true, 443, 0)],
+        "in logical-id order; the rule belongs to the listener it names"
+    );
+    assert!(topology.notes.iter().all(|n| n.resource != "Svc"));
+
+    // A third is served, with a note on Lattice's default quota of two.
+    let three = format!("{two}{}", listener("Extra", "HTTP", 8080));
+    let topology = load(&three).unwrap();
+    assert_eq!(topology.services[0].listeners.len(), 3);
+    let note = topology
+        .notes
+        .iter()
+        .find(|n| n.resource == "Svc")
+        .expect("quota note");
+    assert!(note.message.contains("quota"), "{note}");
+
+    // Two listeners on one port: Lattice refuses the second.
+    let clash = format!("{two}{}", listener("Second", "HTTPS", 80));
+    let error = load(&clash).unwrap_err();
+    assert!(
+        matches!(&error, TemplateError::InvalidProperty { resource, property, message }
+            if resource == "Second" && property == "Port" && message.contains("Plain")),
+        "{error}"
     );
 }

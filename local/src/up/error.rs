@@ -10,6 +10,7 @@ use crate::functions::FunctionConfigError;
 use crate::k8s::{JoinError, ManifestError};
 use crate::targets::ProxyError;
 use crate::template::TemplateError;
+use crate::tls::TlsError;
 
 /// Why `up` (or `demo`) could not start.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +24,9 @@ pub enum UpError {
     /// The data plane could not start.
     #[error(transparent)]
     DataPlane(#[from] DataPlaneError),
+    /// The local CA or the trust bundle could not be made or used.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     /// The workspace (and its `target/` directory) could not be found.
     #[error("cannot locate the workspace: {0}")]
     Workspace(String),
@@ -93,6 +97,9 @@ pub enum UpError {
         /// What the OS said.
         source: std::io::Error,
     },
+    /// The Ctrl-C (`SIGINT`) handler could not be installed.
+    #[error("cannot install the Ctrl-C handler: {0}")]
+    Signal(std::io::Error),
     /// The access-log writer thread could not start.
     #[error("cannot start the access-log writer: {0}")]
     AccessLog(std::io::Error),

@@ -10,6 +10,7 @@ mod backends;
 mod banner;
 mod error;
 mod exposure;
+mod service_urls;
 mod sources;
 mod stack;
 mod workspace;
@@ -19,21 +20,26 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use tokio::signal::unix::{Signal, SignalKind, signal};
+
 pub use backend_process::{BackendProcess, RunBounds, RunError};
 pub use backends::{check_http_groups, target_group_keys};
 pub use error::UpError;
 pub use exposure::{check_exposure, function_principal};
+pub use service_urls::rewrite_service_urls;
 pub use sources::{Sources, map_manifests, print_notes};
-pub use stack::{Stack, StackOptions};
+pub use stack::{CA_BUNDLE_ENV, SSL_CERT_FILE_ENV, Stack, StackOptions};
 pub use workspace::Workspace;
 
 use crate::access_log::{AccessLog, AccessLogFormat, AccessLogWriter};
 use crate::auth::CredentialStore;
 use crate::dataplane::DataPlaneOptions;
+use crate::dataplane::ServiceEndpoint;
 use crate::inspector::{Inspector, InspectorOptions, InspectorServer, TopologyView};
 use crate::invoke_api::InvokeApi;
 use crate::model::Topology;
 use crate::template::LoadOptions;
+use crate::tls::LocalAuthority;
 use banner::print_manifest_backends;
 
 /// Options of `lattice-local up`.
@@ -59,10 +65,17 @@ pub struct UpOptions {
     pub runs: BTreeMap<String, String>,
     /// Address the data plane listens on.
     pub bind: IpAddr,
-    /// Port of the `Host`-routed listener.
+    /// Port of the `Host`-routed plain HTTP listener.
     pub port: u16,
-    /// `--service-port NAME=PORT`.
+    /// Port of the `Host`-routed HTTPS listener.
+    pub https_port: u16,
+    /// `--service-port NAME=PORT`: a service's first listener.
     pub service_ports: BTreeMap<String, u16>,
+    /// `--service-port NAME:LISTENER_PORT=PORT`: one listener of a service.
+    pub listener_ports: BTreeMap<(String, u16), u16>,
+    /// `--state-dir DIR`: where the local CA and the certificates are kept (default:
+    /// `$XDG_STATE_HOME/lattice-local` or `~/.local/state/lattice-local`).
+    pub state_dir: Option<PathBuf>,
     /// Port of the Lambda Invoke API (0: any), always on loopback.
     pub invoke_port: u16,
     /// Most concurrent instances per function.
@@ -183,10 +196,15 @@ pub async fn start(options: UpOptions) -> Result<Up, UpError> {
         }
         None => (AccessLog::Off, None),
     };
+
+    let authority = Arc::new(LocalAuthority::open_in(options.state_dir.as_deref())?);
     let mut data_plane = DataPlaneOptions::new(options.region.clone(), Arc::clone(&store));
     data_plane.bind = options.bind;
     data_plane.host_port = options.port;
+    data_plane.host_tls_port = options.https_port;
     data_plane.service_ports = options.service_ports.clone();
+    data_plane.listener_ports = options.listener_ports.clone();
+    data_plane.tls = Some(Arc::clone(&authority));
     data_plane.source_vpc_arn = options.source_vpc_arn.clone();
     data_plane.access_log = access_log;
     let inspector = options.inspector.clone().map(Inspector::new);
@@ -229,12 +247,7 @@ pub async fn start(options: UpOptions) -> Result<Up, UpError> {
         let auth = topology
             .service(&endpoint.name)
             .map_or("", |s| s.auth_type.as_str());
-        println!(
-            "  {:<16} {}  or  {}  (auth {auth})",
-            endpoint.name,
-            endpoint.url(),
-            endpoint.host_url
-        );
+        print_endpoint(endpoint, auth);
     }
     if let Some(mapped) = manifests {
         print_manifest_backends(mapped, &upstreams, &backends);
@@ -257,6 +270,7 @@ pub async fn start(options: UpOptions) -> Result<Up, UpError> {
             .map(|p| format!("; functions sign as {}", p.principal_arn))
             .unwrap_or_default()
     );
+    print_ca(&authority);
     if let Some(inspector) = &inspector {
         println!("  Inspector: {}", inspector.url());
     }
@@ -295,10 +309,12 @@ pub fn topology_view(
 ) -> TopologyView {
     let mut view = TopologyView::new(source, topology, upstreams);
     for endpoint in stack.data_plane.endpoints() {
-        view.set_urls(
-            &endpoint.name,
-            vec![endpoint.url(), endpoint.host_url.clone()],
-        );
+        let urls = endpoint
+            .listeners
+            .iter()
+            .flat_map(|listener| std::iter::once(listener.url()).chain(listener.host_url.clone()))
+            .collect();
+        view.set_urls(&endpoint.name, urls);
     }
     view
 }
@@ -315,11 +331,70 @@ pub async fn serve_inspector(
         .map_err(|source| UpError::Inspector { port, source })
 }
 
+/// Prints a service's URLs: one line per listener, its own port and its `Host`-routed URL.
+pub fn print_endpoint(endpoint: &ServiceEndpoint, auth: &str) {
+    if endpoint.listeners.is_empty() {
+        println!(
+            "  {:<16} {}  (no listener: every request gets 503; auth {auth})",
+            endpoint.name,
+            endpoint.url()
+        );
+    }
+    for (index, listener) in endpoint.listeners.iter().enumerate() {
+        let name = if index == 0 {
+            endpoint.name.as_str()
+        } else {
+            ""
+        };
+        let host = listener.host_url.as_deref().map_or_else(
+            || "(its own port only)".to_owned(),
+            |url| format!("or  {url}"),
+        );
+        let auth = if index == 0 {
+            format!(", auth {auth}")
+        } else {
+            String::new()
+        };
+        println!(
+            "  {name:<16} {}  {host}  ({} {}{auth})",
+            listener.url(),
+            listener.protocol,
+            listener.lattice_port
+        );
+    }
+}
+
+/// Prints where the local CA is and how to trust it.
+pub fn print_ca(authority: &LocalAuthority) {
+    let made = if authority.was_created() {
+        "made now; "
+    } else {
+        ""
+    };
+    println!(
+        "  TLS: local CA {} ({made}kept in {} across runs); trust it with `curl --cacert {}`; \
+         functions get it as LATTICE_CA_BUNDLE and, with the system's roots, SSL_CERT_FILE",
+        authority.ca_file().display(),
+        authority.state_dir().path().display(),
+        authority.ca_file().display()
+    );
+}
+
 /// Runs `lattice-local up` until Ctrl-C.
 pub async fn run(options: UpOptions) -> Result<(), UpError> {
     let up = start(options).await?;
+    // Installed before "press Ctrl-C" is printed: a SIGINT sent as soon as that line is read
+    // (by a script or a test) must stop lattice-local cleanly, not kill it with the default
+    // action (`tokio::signal::ctrl_c` only installs its handler when first polled).
+    let mut stop = match StopSignals::install() {
+        Ok(stop) => stop,
+        Err(source) => {
+            up.shutdown().await;
+            return Err(UpError::Signal(source));
+        }
+    };
     println!("press Ctrl-C to stop");
-    stop_requested().await;
+    stop.received().await;
     println!("stopping");
     up.shutdown().await;
     Ok(())
@@ -327,22 +402,48 @@ pub async fn run(options: UpOptions) -> Result<(), UpError> {
 
 /// Ctrl-C (SIGINT), SIGTERM (`kill`, a process manager) or SIGHUP (the terminal closed): each
 /// stops `up` in order, so that no function or `--run` process outlives it. Left to their
-/// default action, SIGTERM and SIGHUP would end lattice-local at once and orphan them. A
-/// handler that cannot be installed never fires; Ctrl-C's failing ends the wait.
-async fn stop_requested() {
-    use tokio::signal::unix::{SignalKind, signal};
-    async fn received(kind: SignalKind) {
-        match signal(kind) {
-            Ok(mut stream) => {
-                stream.recv().await;
-            }
-            Err(_) => std::future::pending().await,
+/// default action, they would end lattice-local at once and orphan them.
+struct StopSignals {
+    interrupt: Signal,
+    terminate: Signal,
+    hangup: Signal,
+}
+
+impl StopSignals {
+    /// Takes over the three signals from now on.
+    fn install() -> std::io::Result<Self> {
+        Ok(StopSignals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+            hangup: signal(SignalKind::hangup())?,
+        })
+    }
+
+    /// Waits for any of them.
+    async fn received(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+            _ = self.hangup.recv() => {}
         }
     }
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = received(SignalKind::terminate()) => {}
-        () = received(SignalKind::hangup()) => {}
+}
+
+/// A `--service-port` entry: `NAME=PORT` (the service's first listener) or
+/// `NAME:LISTENER_PORT=PORT` (its listener on that Lattice port).
+pub fn service_port(entry: &str) -> Result<(String, Option<u16>, u16), UpError> {
+    let invalid = || UpError::KeyValue {
+        option: "--service-port",
+        value: entry.to_owned(),
+    };
+    let (key, port) = key_value("--service-port", entry)?;
+    let port = port.parse().map_err(|_| invalid())?;
+    match key.split_once(':') {
+        None => Ok((key, None, port)),
+        Some((name, listener)) => {
+            let listener = listener.parse().map_err(|_| invalid())?;
+            Ok((name.to_owned(), Some(listener), port))
+        }
     }
 }
 
@@ -376,5 +477,20 @@ mod tests {
             })
         ));
         assert!(key_value("--upstream", "=x").is_err());
+    }
+
+    #[test]
+    fn service_ports_name_a_service_or_one_of_its_listeners() {
+        assert_eq!(
+            service_port("foo-service=9000").unwrap(),
+            ("foo-service".to_owned(), None, 9000)
+        );
+        assert_eq!(
+            service_port("foo-service:443=9443").unwrap(),
+            ("foo-service".to_owned(), Some(443), 9443)
+        );
+        for bad in ["foo=x", "foo:https=1", "foo", "foo:443=70000"] {
+            assert!(service_port(bad).is_err(), "{bad}");
+        }
     }
 }

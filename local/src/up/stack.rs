@@ -6,11 +6,19 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::error::UpError;
+use super::service_urls::rewrite_service_urls;
 use crate::auth::LocalPrincipal;
 use crate::dataplane::{BoundDataPlane, DataPlane, DataPlaneOptions};
 use crate::functions::{FunctionConfig, FunctionPool, LogSink, TracingLogSink};
 use crate::targets::{HttpTargetGroup, LambdaTarget, Target, target_urls};
-use crate::template::{LOCAL_DOMAIN, TargetKind, Topology};
+use crate::template::{TargetKind, Topology};
+use crate::tls::write_trust_bundle;
+
+/// The variable `lattice_lambda::client` (and so `eks-client`) reads an extra CA bundle from.
+pub const CA_BUNDLE_ENV: &str = "LATTICE_CA_BUNDLE";
+
+/// The variable OpenSSL, rustls-native-certs (reqwest, the AWS SDKs) read their roots from.
+pub const SSL_CERT_FILE_ENV: &str = "SSL_CERT_FILE";
 
 /// How to run a topology's functions and targets.
 #[derive(Clone)]
@@ -69,9 +77,10 @@ pub struct Stack {
 }
 
 impl Stack {
-    /// Binds the ports, configures every function (service URLs in their
-    /// environment point at the local endpoints) and starts serving.
-    /// `binary` maps a binary name to its path.
+    /// Binds the ports, configures every function (service URLs in their environment point at
+    /// the local endpoints; with a CA, `LATTICE_CA_BUNDLE` names it and `SSL_CERT_FILE` a bundle
+    /// of the system's roots and it) and starts serving. `binary` maps a binary name to its
+    /// path.
     pub async fn start(
         topology: &Topology,
         options: StackOptions,
@@ -87,6 +96,16 @@ impl Stack {
                 return Err(UpError::UnknownFunction(named.clone()));
             }
         }
+        let trust = match &options.data_plane.tls {
+            Some(authority) => vec![
+                (CA_BUNDLE_ENV, authority.ca_file().display().to_string()),
+                (
+                    SSL_CERT_FILE_ENV,
+                    write_trust_bundle(authority)?.display().to_string(),
+                ),
+            ],
+            None => Vec::new(),
+        };
         let mut pools = BTreeMap::new();
         for function in topology.functions.values() {
             let path = binary(&function.binary);
@@ -109,7 +128,12 @@ impl Stack {
                 config = config.with_max_concurrency(n);
             }
             for (name, value) in &function.env {
-                config = config.with_env(name.clone(), local_urls(value, &bound));
+                config =
+                    config.with_env(name.clone(), rewrite_service_urls(value, bound.endpoints()));
+            }
+            // After the template's: a CA path written for AWS means nothing here.
+            for (name, value) in &trust {
+                config = config.with_env(*name, value.clone());
             }
             if let Some(principal) = &options.function_principal {
                 config = config
@@ -125,7 +149,8 @@ impl Stack {
                 .into_iter()
                 .flatten()
             {
-                config = config.with_env(name.clone(), local_urls(value, &bound));
+                config =
+                    config.with_env(name.clone(), rewrite_service_urls(value, bound.endpoints()));
             }
             let pool = FunctionPool::with_log_sink(config, Arc::clone(&options.log_sink)).map_err(
                 |source| UpError::Function {
@@ -213,18 +238,4 @@ impl Stack {
             pool.shutdown().await;
         }
     }
-}
-
-/// Rewrites `https://<service>.lattice.localhost` (what `DnsEntry.DomainName`
-/// gives in a template) to the service's local endpoint, in template and
-/// extra environment values alike.
-fn local_urls(value: &str, bound: &BoundDataPlane) -> String {
-    let mut value = value.to_owned();
-    for endpoint in bound.endpoints() {
-        let remote = format!("https://{}.{LOCAL_DOMAIN}", endpoint.name);
-        if value.contains(&remote) {
-            value = value.replace(&remote, &endpoint.url());
-        }
-    }
-    value
 }

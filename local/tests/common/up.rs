@@ -16,7 +16,12 @@ pub fn up_options(template: Option<PathBuf>, k8s: Option<PathBuf>) -> lattice_lo
         runs: std::collections::BTreeMap::new(),
         bind: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
         port: 0,
+        https_port: 0,
         service_ports: std::collections::BTreeMap::new(),
+        listener_ports: std::collections::BTreeMap::new(),
+        // A test never writes a CA into the user's state directory; one per call, so tests
+        // running at once never create the same CA together.
+        state_dir: Some(test_state_dir()),
         invoke_port: 0,
         max_instances: 1,
         max_concurrency: std::collections::BTreeMap::new(),
@@ -25,4 +30,14 @@ pub fn up_options(template: Option<PathBuf>, k8s: Option<PathBuf>) -> lattice_lo
         access_log: Some(lattice_local::access_log::AccessLogFormat::Text),
         inspector: None,
     }
+}
+
+/// A fresh state directory under the system's temporary directory.
+fn test_state_dir() -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!(
+        "lattice-local-test-state-{}-{n}",
+        std::process::id()
+    ))
 }

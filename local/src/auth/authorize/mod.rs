@@ -107,7 +107,7 @@ pub struct ServiceAccess {
     pub network_name: String,
     /// `vpc-lattice-svcs:ServiceNetworkArn`.
     pub service_network_arn: String,
-    /// The listener port (`vpc-lattice-svcs:Port`).
+    /// The first listener's port (`vpc-lattice-svcs:Port` when the request names no listener).
     pub port: u16,
     /// The service's tags (`aws:ResourceTag/<key>`).
     pub tags: BTreeMap<String, String>,
@@ -124,6 +124,9 @@ pub struct RequestOrigin<'a> {
     pub source_vpc_arn: Option<&'a str>,
     /// The client's address (`aws:SourceIp`).
     pub source_ip: Option<IpAddr>,
+    /// The port of the listener the request reached (`vpc-lattice-svcs:Port`); `None`: the
+    /// service's first listener's.
+    pub listener_port: Option<u16>,
 }
 
 impl ServiceAccess {
@@ -156,7 +159,7 @@ impl ServiceAccess {
             network_name: network
                 .map_or_else(|| service.service_network_arn.clone(), |n| n.name.clone()),
             service_network_arn: service.service_network_arn.clone(),
-            port: service.listener.as_ref().map_or(443, |l| l.port),
+            port: service.listeners.first().map_or(443, |l| l.port),
             tags: service.tags.clone(),
             network: network_control,
             service: service_control,
@@ -205,7 +208,7 @@ impl ServiceAccess {
             source_vpc_owner_account: owner,
             service_arn: &self.service_arn,
             service_network_arn: Some(&self.service_network_arn),
-            port: self.port,
+            port: origin.listener_port.unwrap_or(self.port),
             source_ip: origin.source_ip,
             resource_tags: &self.tags,
         };

@@ -190,6 +190,7 @@ fn the_service_facts_reach_the_conditions() {
     let origin = RequestOrigin {
         source_vpc_arn: Some("arn:aws:ec2:us-west-2:000000000000:vpc/vpc-0abc"),
         source_ip: Some("127.0.0.1".parse().expect("address")),
+        listener_port: None,
     };
     let caller = member();
     assert!(

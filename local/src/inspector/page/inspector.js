@@ -55,10 +55,8 @@ function serviceBlock(service, groups) {
     policy,
     service.urls.map((u) => el("div", { class: "url small" }, u)));
 
-  const listener = service.listener;
-  let listenerCard;
   const used = new Set();
-  if (listener) {
+  const listenerCards = service.listeners.map((listener) => {
     const rules = listener.rules.map((rule) => {
       rule.action.forward.forEach((w) => used.add(w.group));
       return el("li", { class: "rule", "data-rule": rule.name },
@@ -75,12 +73,13 @@ function serviceBlock(service, groups) {
       el("span", { class: "priority", title: "default action" }, "∗"),
       el("span", { class: "rule-name" }, "default"),
       el("div", { class: "actions" }, actionNodes(listener.default_action))));
-    listenerCard = el("div", { class: "card card-listener" },
+    return el("div", { class: "card card-listener", "data-listener": listener.name },
       el("div", { class: "card-title" }, `${listener.protocol} :${listener.port}`,
         el("span", { class: "dim small" }, ` ${listener.name}`)),
       el("ol", { class: "rules" }, rules));
-  } else {
-    listenerCard = el("div", { class: "card card-listener" }, el("div", { class: "dim" }, "no listener"));
+  });
+  if (!listenerCards.length) {
+    listenerCards.push(el("div", { class: "card card-listener" }, el("div", { class: "dim" }, "no listener")));
   }
 
   const groupCards = groups.filter((g) => used.has(g.id)).map((g) =>
@@ -98,7 +97,7 @@ function serviceBlock(service, groups) {
   return el("div", { class: "service-row service", "data-service": service.name },
     serviceCard,
     el("div", { class: "arrow" }, "→"),
-    listenerCard,
+    el("div", { class: "listeners" }, listenerCards),
     el("div", { class: "arrow" }, groupCards.length ? "→" : ""),
     el("div", { class: "groups" }, groupCards));
 }

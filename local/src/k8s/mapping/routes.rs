@@ -62,20 +62,8 @@ impl Mapper<'_> {
             "servicenetwork/{}",
             local_id("sn", &gateway.object.metadata.name)
         ));
-        let mut served = None;
+        let mut served = Vec::new();
         for listener in listeners {
-            if served.is_some() {
-                self.note(
-                    &key,
-                    "HTTPRoute",
-                    format!(
-                        "listener {} of Gateway {}: a second listener is not served locally",
-                        listener.name,
-                        gateway.object.key()
-                    ),
-                );
-                continue;
-            }
             let listener_seed = format!("{seed}/{}", listener.name);
             let listener_id = local_id("listener", &listener_seed);
             let mut rules = Vec::new();
@@ -95,7 +83,7 @@ impl Mapper<'_> {
                     action: self.forward(route, rule)?,
                 });
             }
-            served = Some(Listener {
+            served.push(Listener {
                 logical_id: format!("{key}/{}", listener.name),
                 arn: account.lattice_arn(&format!("service/{service_id}/listener/{listener_id}")),
                 protocol: listener.protocol.clone(),
@@ -112,7 +100,7 @@ impl Mapper<'_> {
             auth_type: AuthType::None,
             auth_policy: None,
             tags: Default::default(),
-            listener: served,
+            listeners: served,
         }))
     }
 
