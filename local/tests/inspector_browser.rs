@@ -135,7 +135,7 @@ impl Up {
         Up { child, printed }
     }
 
-    /// The first URL on the line that starts with `label`.
+    /// The first URL (`http://` or `https://` on loopback) on the line that starts with `label`.
     fn url(&self, label: &str) -> String {
         let line = self
             .printed
@@ -143,7 +143,7 @@ impl Up {
             .find(|l| l.trim_start().starts_with(label))
             .unwrap_or_else(|| panic!("no {label:?} line in:\n{}", self.printed.join("\n")));
         line.split_whitespace()
-            .find(|w| w.starts_with("http://127.0.0.1:"))
+            .find(|w| w.starts_with("http://127.0.0.1:") || w.starts_with("https://127.0.0.1:"))
             .unwrap_or_else(|| panic!("no URL in {line:?}"))
             .trim_end_matches('/')
             .to_owned()
@@ -169,6 +169,7 @@ async fn the_inspector_shows_topology_live_requests_and_exchanges_in_a_browser_w
     let credentials = dir.join("credentials.json");
     std::fs::write(&credentials, CREDENTIALS).expect("write credentials");
     let upstream = format!("EksAppTargetGroup=http://{pod}");
+    let state = dir.join("state");
     let up = Up::start(&[
         "--template",
         "template.yaml",
@@ -184,6 +185,11 @@ async fn the_inspector_shows_topology_live_requests_and_exchanges_in_a_browser_w
         "0",
         "--inspector-port",
         "0",
+        // The template's listeners are HTTPS: a CA of the test's own, on any free port.
+        "--https-port",
+        "0",
+        "--state-dir",
+        state.to_str().expect("utf-8 path"),
     ])
     .await;
     let inspector = up.url("Inspector:");
@@ -192,6 +198,7 @@ async fn the_inspector_shows_topology_live_requests_and_exchanges_in_a_browser_w
         "foo_service": up.url("foo-service"),
         "eks_app": up.url("eks-app"),
         "region": common::REGION,
+        "ca_file": state.join("ca/ca.pem").display().to_string(),
         "session": {
             "access_key": "ASIAINSPECTSESSION01",
             "secret_key": "inspect/SessionSecret+MustNotShow002",

@@ -13,7 +13,7 @@ use std::process::Stdio;
 use std::time::{Duration, SystemTime};
 
 use common::{
-    Signer, TempDir, alive, echo_upstream, get, gone, reported_header, send, written_pid,
+    Signer, TempDir, alive, echo_upstream, get, gone, reported_header, send_tls, written_pid,
 };
 use http::StatusCode;
 use lattice_local::auth::{CredentialStore, LocalPrincipal};
@@ -63,6 +63,12 @@ async fn the_route_serves_the_client_role_its_policy_allows_and_refuses_the_rest
     options
         .upstreams
         .insert("default/eks-app".into(), format!("http://{pod}"));
+    // The Gateway's listener is HTTPS: called over TLS, trusting the local CA.
+    let ca = options
+        .state_dir
+        .clone()
+        .expect("a test state directory")
+        .join("ca/ca.pem");
     let running = up::start(options).await.unwrap_or_else(|e| panic!("{e}"));
     let service = running
         .stack
@@ -73,7 +79,7 @@ async fn the_route_serves_the_client_role_its_policy_allows_and_refuses_the_rest
     let host = "eks-app-default";
     let client = client();
 
-    let reply = send(signed_get(service, host, "/app/orders", &client)).await;
+    let reply = send_tls(&ca, signed_get(service, host, "/app/orders", &client)).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     let seen = reply.json();
     assert_eq!(seen["upstream"], "eks-app pod");
@@ -82,15 +88,15 @@ async fn the_route_serves_the_client_role_its_policy_allows_and_refuses_the_rest
     assert!(identity.contains(&client.principal_arn), "{identity}");
 
     // The IAMAuthPolicy allows /app and below only, and signed callers only.
-    let reply = send(signed_get(service, host, "/admin", &client)).await;
+    let reply = send_tls(&ca, signed_get(service, host, "/admin", &client)).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text());
-    let reply = send(get(service, host, "/app")).await;
+    let reply = send_tls(&ca, get(service, host, "/app")).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     assert!(reply.text().contains("User: anonymous"), "{}", reply.text());
     // Another principal of the account is not the client role.
     let mut stranger = client.clone();
     stranger.secret_access_key = "not-the-secret".into();
-    let reply = send(signed_get(service, host, "/app", &stranger)).await;
+    let reply = send_tls(&ca, signed_get(service, host, "/app", &stranger)).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN, "a bad signature");
     running.shutdown().await;
 }
@@ -190,7 +196,18 @@ async fn the_command_line_names_what_is_not_emulated_and_stops_run_processes_on_
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_lattice-local"))
         .args(["up", "--no-template", "--k8s"])
         .arg(&dir.0)
-        .args(["--port", "0", "--invoke-port", "0", "--run", &command])
+        .args([
+            "--port",
+            "0",
+            "--https-port",
+            "0",
+            "--invoke-port",
+            "0",
+            "--run",
+            &command,
+        ])
+        .arg("--state-dir")
+        .arg(dir.0.join("state"))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
@@ -230,12 +247,17 @@ async fn the_command_line_names_what_is_not_emulated_and_stops_run_processes_on_
         "{text}"
     );
 
-    let port = number_after(&text, "eks-app-default  http://127.0.0.1:");
+    let port = number_after(&text, "eks-app-default  https://127.0.0.1:");
+    let ca = dir.0.join("state/ca/ca.pem");
     let service = SocketAddr::from((Ipv4Addr::LOCALHOST, u16::try_from(port).expect("port")));
-    let reply = send(signed_get(service, "eks-app-default", "/app", &client())).await;
+    let reply = send_tls(
+        &ca,
+        signed_get(service, "eks-app-default", "/app", &client()),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(reply.text(), "Hello from a local pod");
-    let reply = send(get(service, "eks-app-default", "/app")).await;
+    let reply = send_tls(&ca, get(service, "eks-app-default", "/app")).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
 
     let group = number_after(&text, "(process group ");

@@ -21,6 +21,7 @@ Steps (each failure exits non-zero with what was wrong):
 
 import json
 import os
+import ssl
 import sys
 import tempfile
 import time
@@ -68,7 +69,9 @@ def send(method, url, credentials=None, region=None):
     prepared = request.prepare()
     raw = urllib.request.Request(prepared.url, method=method, headers=dict(prepared.headers))
     try:
-        with urllib.request.urlopen(raw, timeout=30) as response:
+        # The services' listeners are HTTPS, their certificates issued by lattice-local's CA.
+        context = ssl.create_default_context(cafile=CA_FILE) if url.startswith("https:") else None
+        with urllib.request.urlopen(raw, timeout=30, context=context) as response:
             return response.status, response.read().decode(), prepared.headers.get("Authorization")
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode(), prepared.headers.get("Authorization")
@@ -103,8 +106,13 @@ def wait_for_row(driver, predicate, what):
         fail(f"no row for {what} within {ROW_DEADLINE_S}s of its response; rows: {table}")
 
 
+CA_FILE = None
+
+
 def main():
+    global CA_FILE
     spec = json.load(sys.stdin)
+    CA_FILE = spec["ca_file"]
     region = spec["region"]
     session = spec["session"]
     client = spec["client"]

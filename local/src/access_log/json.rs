@@ -232,7 +232,7 @@ mod tests {
         record.tls = Some(TlsFacts {
             server_name: Some("orders.lattice.localhost".into()),
             version: "TLSv1.3",
-            cipher: "TLS_AES_128_GCM_SHA256".into(),
+            cipher: "TLS_AES_128_GCM_SHA256",
         });
         record.status = StatusCode::CREATED;
         record.duration = Duration::from_micros(23_900);

@@ -256,6 +256,42 @@ pub async fn send(request: Request<Full<Bytes>>) -> Reply {
     }
 }
 
+/// [`send`] over TLS to `addr` (an HTTPS listener's port), trusting only the CA in `ca_file`
+/// and checking the certificate for `127.0.0.1`; the request keeps its `Host` (and signature).
+pub async fn send_tls(ca_file: &std::path::Path, request: Request<Full<Bytes>>) -> Reply {
+    use lattice_local::tls::client::{client_config, send_https};
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+    let ca = CertificateDer::from_pem_file(ca_file)
+        .unwrap_or_else(|e| panic!("the CA {}: {e}", ca_file.display()));
+    let (mut parts, body) = request.into_parts();
+    let authority = parts.uri.authority().expect("an absolute URI").to_string();
+    let addr: SocketAddr = authority.parse().expect("an address");
+    parts.uri = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .parse()
+        .expect("origin form");
+    let request = Request::from_parts(parts, body);
+    let config = client_config(&ca).expect("client config");
+    let response = send_https(
+        config,
+        addr,
+        &addr.ip().to_string(),
+        request,
+        Duration::from_secs(30),
+    )
+    .await
+    .expect("HTTPS request");
+    let (parts, body) = response.into_parts();
+    Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
+}
+
 /// `GET http://<addr><path>` with `Host: <host>`.
 pub fn get(addr: SocketAddr, host: &str, path: &str) -> Request<Full<Bytes>> {
     Request::get(format!("http://{addr}{path}"))
