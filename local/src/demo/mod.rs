@@ -187,7 +187,7 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
     let inspector = match inspector {
         Some(inspector) => {
             let view = topology_view(&source, topology, &scenario.upstreams, &stack);
-            let server = serve_inspector(inspector, &view)
+            let server = serve_inspector(inspector, &view, &stack)
                 .await
                 .map_err(|e| fail(1, e))?;
             println!("    inspector: {}", server.url());

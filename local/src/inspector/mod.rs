@@ -22,6 +22,7 @@ pub mod topology;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use http::request::Parts;
+use tokio::sync::watch;
 
 pub use capture::{Capture, ExchangeDetail};
 pub use server::InspectorServer;
@@ -32,6 +33,7 @@ use self::store::Ring;
 use self::stream::{EventStream, Streams};
 use crate::access_log::AccessRecord;
 use crate::net::limits::{INSPECTOR_BODY_BYTES, INSPECTOR_HISTORY};
+use crate::targets::TargetHealth;
 
 /// How the inspector runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,8 +68,10 @@ struct Shared {
     options: InspectorOptions,
     ring: Mutex<Ring>,
     streams: Streams,
-    /// The topology as the page's JSON, once known.
-    topology: Mutex<Option<Arc<str>>>,
+    /// The topology, once known.
+    topology: Mutex<Option<TopologyView>>,
+    /// Each HTTP target group's health, as its health checks publish it.
+    health: Mutex<Vec<(String, watch::Receiver<Vec<TargetHealth>>)>>,
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -83,6 +87,7 @@ impl Inspector {
                 options,
                 streams: Streams::default(),
                 topology: Mutex::new(None),
+                health: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -107,13 +112,23 @@ impl Inspector {
 
     /// The topology the page draws.
     pub fn set_topology(&self, view: &TopologyView) {
-        let json = serde_json::to_string(view).unwrap_or_else(|_| "null".to_owned());
-        *locked(&self.shared.topology) = Some(Arc::from(json));
+        *locked(&self.shared.topology) = Some(view.clone());
     }
 
-    /// The topology as JSON, once set.
+    /// Shows the targets of HTTP target group `group` (logical id) with the health `health`
+    /// publishes, as it changes.
+    pub fn watch_health(&self, group: &str, health: watch::Receiver<Vec<TargetHealth>>) {
+        locked(&self.shared.health).push((group.to_owned(), health));
+    }
+
+    /// The topology as JSON, with each watched group's health as it is now; `None` until set.
     pub fn topology_json(&self) -> Option<Arc<str>> {
-        locked(&self.shared.topology).clone()
+        let mut view = locked(&self.shared.topology).clone()?;
+        for (group, health) in locked(&self.shared.health).iter() {
+            view.set_health(group, &health.borrow());
+        }
+        let json = serde_json::to_string(&view).unwrap_or_else(|_| "null".to_owned());
+        Some(Arc::from(json))
     }
 
     /// Every row kept, oldest first.

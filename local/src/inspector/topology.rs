@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::model::{
     Action, HeaderMatchKind, HttpMatch, PathMatchKind, Service, TargetGroup, TargetKind, Topology,
 };
+use crate::targets::{TargetHealth, TargetStatus};
 
 /// The whole diagram.
 #[derive(Clone, Debug, Serialize)]
@@ -114,15 +115,34 @@ pub struct TargetView {
     pub served_by: String,
     /// Its health.
     pub health: Health,
+    /// Why its last health check failed, while it fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
-/// A target's health. Hook: lattice-local runs no health checks yet; once target groups keep a
-/// health snapshot, [`TopologyView::new`] reads it into `Healthy`/`Unhealthy`.
+/// A target's health, as its target group's health checks last decided.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Health {
-    /// No health check has run.
+    /// Not checked: a Lambda target, health checks off, or no check runnable locally.
     NotChecked,
+    /// Registered, no check has decided yet.
+    Initial,
+    /// Passing its checks.
+    Healthy,
+    /// Failing its checks.
+    Unhealthy,
+}
+
+impl From<TargetStatus> for Health {
+    fn from(status: TargetStatus) -> Self {
+        match status {
+            TargetStatus::Initial => Health::Initial,
+            TargetStatus::Healthy => Health::Healthy,
+            TargetStatus::Unhealthy => Health::Unhealthy,
+            TargetStatus::Unavailable => Health::NotChecked,
+        }
+    }
 }
 
 impl TopologyView {
@@ -145,6 +165,22 @@ impl TopologyView {
     pub fn set_urls(&mut self, service: &str, urls: Vec<String>) {
         if let Some(view) = self.services.iter_mut().find(|s| s.name == service) {
             view.urls = urls;
+        }
+    }
+
+    /// The targets of HTTP target group `group` (logical id) as its health checks see them
+    /// now: one per target URL, with its health.
+    pub fn set_health(&mut self, group: &str, health: &[TargetHealth]) {
+        if let Some(view) = self.target_groups.iter_mut().find(|g| g.id == group) {
+            view.targets = health
+                .iter()
+                .map(|target| TargetView {
+                    name: target.target.clone(),
+                    served_by: "target of the group".to_owned(),
+                    health: target.status.into(),
+                    reason: target.reason.clone(),
+                })
+                .collect();
         }
     }
 }
@@ -281,6 +317,7 @@ fn group_view(
                     None => "nothing: not a function of the template".to_owned(),
                 },
                 health: Health::NotChecked,
+                reason: None,
             };
             let version = match event_version {
                 EventVersion::V1 => "V1",
@@ -307,6 +344,7 @@ fn group_view(
                     },
                     served_by: served_by.clone(),
                     health: Health::NotChecked,
+                    reason: None,
                 })
                 .collect();
             if views.is_empty() {
@@ -316,6 +354,7 @@ fn group_view(
                         .unwrap_or_else(|| "(no targets)".to_owned()),
                     served_by,
                     health: Health::NotChecked,
+                    reason: None,
                 });
             }
             (protocol.clone(), None, views)
@@ -395,5 +434,49 @@ mod tests {
             json["target_groups"][0]["targets"][0]["health"],
             "not-checked"
         );
+    }
+
+    #[test]
+    fn the_inspector_shows_each_targets_health_as_its_checks_publish_it() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+        let yaml = std::fs::read_to_string(path).unwrap();
+        let load = LoadOptions::new("us-west-2").with_parameter("EksAppMode", "template");
+        let topology = Topology::from_yaml(&yaml, &load).unwrap();
+        let view = TopologyView::new("template.yaml", &topology, &BTreeMap::new());
+        let inspector = crate::inspector::Inspector::new(Default::default());
+        inspector.set_topology(&view);
+        let target = |status, reason: Option<&str>| TargetHealth {
+            target: "http://127.0.0.1:8090".to_owned(),
+            status,
+            reason: reason.map(str::to_owned),
+        };
+        let (publish, health) =
+            tokio::sync::watch::channel(vec![target(TargetStatus::Initial, None)]);
+        inspector.watch_health("EksAppTargetGroup", health);
+        let targets = |inspector: &crate::inspector::Inspector| {
+            let json: serde_json::Value =
+                serde_json::from_str(&inspector.topology_json().unwrap()).unwrap();
+            let group = json["target_groups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|g| g["id"] == "EksAppTargetGroup")
+                .unwrap()
+                .clone();
+            group["targets"].clone()
+        };
+        let now = targets(&inspector);
+        assert_eq!(now[0]["name"], "http://127.0.0.1:8090");
+        assert_eq!(now[0]["health"], "initial");
+        publish
+            .send(vec![target(TargetStatus::Unhealthy, Some("status 503"))])
+            .unwrap();
+        let now = targets(&inspector);
+        assert_eq!(now[0]["health"], "unhealthy");
+        assert_eq!(now[0]["reason"], "status 503");
+        publish
+            .send(vec![target(TargetStatus::Healthy, None)])
+            .unwrap();
+        assert_eq!(targets(&inspector)[0]["health"], "healthy");
     }
 }

@@ -233,7 +233,7 @@ pub async fn start(options: UpOptions) -> Result<Up, UpError> {
     let inspector = match inspector {
         Some(inspector) => {
             let view = topology_view(&sources.describe(), topology, &upstreams, &stack);
-            Some(serve_inspector(inspector, &view).await?)
+            Some(serve_inspector(inspector, &view, &stack).await?)
         }
         None => None,
     };
@@ -319,12 +319,19 @@ pub fn topology_view(
     view
 }
 
-/// Serves `inspector`'s page, drawing `view`, on its port on `127.0.0.1`.
+/// Serves `inspector`'s page, drawing `view` with the health of `stack`'s HTTP targets as their
+/// health checks decide it, on its port on `127.0.0.1`.
 pub async fn serve_inspector(
     inspector: Inspector,
     view: &TopologyView,
+    stack: &Stack,
 ) -> Result<InspectorServer, UpError> {
     inspector.set_topology(view);
+    for group in &view.target_groups {
+        if let Some(health) = stack.data_plane.watch_target_health(&group.id) {
+            inspector.watch_health(&group.id, health);
+        }
+    }
     let port = inspector.options().port;
     InspectorServer::bind(port, inspector)
         .await

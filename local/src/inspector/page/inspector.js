@@ -102,14 +102,34 @@ function serviceBlock(service, groups) {
     el("div", { class: "groups" }, groupCards));
 }
 
-function drawTopology(view) {
+function drawTopology(view, first) {
   const box = document.getElementById("topology");
   box.replaceChildren(...view.services.map((s) => serviceBlock(s, view.target_groups)));
   document.getElementById("source").textContent = `${view.source} · ${view.region}`;
+  if (!first) return;
   const select = document.getElementById("filter-service");
   for (const service of view.services) {
     select.append(el("option", { value: service.name }, service.name));
   }
+}
+
+// Targets' health changes as health checks run: the diagram is fetched again every few
+// seconds and redrawn only when it changed.
+const TOPOLOGY_REFRESH_MS = 5000;
+let topologyText = null;
+
+function refreshTopology() {
+  return fetch("/api/topology", { cache: "no-store" })
+    .then((response) => {
+      if (!response.ok) throw new Error(`/api/topology: ${response.status}`);
+      return response.text();
+    })
+    .then((text) => {
+      if (text === topologyText) return;
+      const first = topologyText === null;
+      topologyText = text;
+      drawTopology(JSON.parse(text), first);
+    });
 }
 
 // ---- requests -------------------------------------------------------------------------------
@@ -299,6 +319,7 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const id of ["filter-service", "filter-status"]) {
     document.getElementById(id).addEventListener("change", refreshCount);
   }
-  getJson("/api/topology").then(drawTopology).catch(showError);
+  refreshTopology().catch(showError);
+  setInterval(() => refreshTopology().catch(() => {}), TOPOLOGY_REFRESH_MS);
   loadExchanges().then(follow).catch((error) => { showError(error); follow(); });
 });
