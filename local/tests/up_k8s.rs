@@ -13,7 +13,7 @@ use std::process::Stdio;
 use std::time::{Duration, SystemTime};
 
 use common::{
-    Signer, TempDir, alive, echo_upstream, get, gone, reported_header, send, written_pid,
+    REGION, Signer, TempDir, alive, echo_upstream, get, gone, reported_header, send, written_pid,
 };
 use http::StatusCode;
 use lattice_local::auth::{CredentialStore, LocalPrincipal};
@@ -42,13 +42,7 @@ fn signed_get(
     who: &LocalPrincipal,
 ) -> http::Request<http_body_util::Full<bytes::Bytes>> {
     let mut request = get(addr, host, path);
-    Signer {
-        access_key_id: &who.access_key_id,
-        secret: &who.secret_access_key,
-        time: SystemTime::now(),
-        sigv4a: false,
-    }
-    .sign(&mut request);
+    Signer::lattice(&who.access_key_id, &who.secret_access_key, REGION).sign(&mut request);
     request
 }
 
