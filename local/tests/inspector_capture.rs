@@ -8,7 +8,6 @@ mod common;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use bytes::Bytes;
 use common::{REGION, Signer, echo_upstream, fixture_binary, local_principal, send};

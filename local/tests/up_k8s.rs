@@ -10,7 +10,7 @@ mod common;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use common::{
     REGION, Signer, TempDir, alive, echo_upstream, get, gone, reported_header, send, written_pid,

@@ -107,8 +107,11 @@ pub fn workspace_example(package: &str, example: &str) -> PathBuf {
     build(package, Artifact::Example, example)
 }
 
+/// What this test process has built: (package, kind, name) -> path.
+type Built = HashMap<(String, Artifact, String), PathBuf>;
+
 fn build(package: &str, artifact: Artifact, name: &str) -> PathBuf {
-    static BUILT: OnceLock<Mutex<HashMap<(String, Artifact, String), PathBuf>>> = OnceLock::new();
+    static BUILT: OnceLock<Mutex<Built>> = OnceLock::new();
     // Held across the build: concurrent tests wait for one build instead of racing cargo.
     let mut built = BUILT
         .get_or_init(Default::default)
