@@ -166,7 +166,13 @@ pub async fn refusing_port() -> u16 {
 #[cfg(feature = "tls")]
 type Acceptor = tokio_rustls::TlsAcceptor;
 #[cfg(not(feature = "tls"))]
-type Acceptor = std::convert::Infallible;
+type Acceptor = NoTls;
+
+/// Without the `tls` feature no upstream can be HTTPS: a type with no value stands for the
+/// acceptor (not `Infallible`, which is `Copy` where the acceptor is only `Clone`).
+#[cfg(not(feature = "tls"))]
+#[derive(Clone)]
+enum NoTls {}
 
 #[derive(PartialEq, Eq)]
 enum Ending {
