@@ -3,6 +3,29 @@
 //! Raw TCP rather than hyper: the tests need faults a well-behaved server cannot produce
 //! (never answering, a reset in the middle of a body) and the headers exactly as received,
 //! in order, for the signature oracle.
+//!
+//! ```
+//! use lattice_test_support::fault_upstream::{Reply, Upstream};
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! // The first request is answered, the second reset in the middle of its body.
+//! let upstream = Upstream::http(|n| match n {
+//!     0 => Reply::Respond(200, "ok"),
+//!     _ => Reply::ResetMidBody,
+//! })
+//! .await;
+//! let mut stream = tokio::net::TcpStream::connect(upstream.addr).await.unwrap();
+//! stream.write_all(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+//! let mut answer = [0u8; 15];
+//! stream.read_exact(&mut answer).await.unwrap();
+//! assert_eq!(&answer, b"HTTP/1.1 200 Sc");
+//! assert_eq!(upstream.seen()[0].request_line, "GET /a HTTP/1.1");
+//! assert_eq!(upstream.seen()[0].header("host"), Some("x"));
+//! assert_eq!(upstream.connections(), 1);
+//! # }
+//! ```
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
