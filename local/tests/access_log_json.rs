@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use common::{REGION, Signer, echo_upstream, get, json_record, send};
+use common::{REGION, Signer, echo_upstream, get, json_record, local_principal, send};
 use http::StatusCode;
 use lattice_local::access_log::AccessLog;
 use lattice_local::auth::{CredentialStore, LocalPrincipal};
@@ -70,15 +70,10 @@ struct Running {
 async fn start() -> Running {
     let topology = Topology::from_yaml(TEMPLATE, &LoadOptions::new(REGION)).expect("template");
     let store = CredentialStore::from_entries(vec![LocalPrincipal {
-        access_key_id: KEY.into(),
-        secret_access_key: SECRET.into(),
-        session_token: None,
-        principal_arn: PRINCIPAL.into(),
         principal_org_id: Some("o-shop123456".into()),
-        principal_org_path: None,
-        tags: Default::default(),
         session_name: Some("session-7".into()),
         source_vpc_arn: Some(SOURCE_VPC.into()),
+        ..local_principal(KEY, SECRET, PRINCIPAL)
     }])
     .expect("store");
     let upstream = echo_upstream("pods").await;
@@ -105,7 +100,7 @@ fn signed_get(addr: SocketAddr, path: &str) -> http::Request<http_body_util::Ful
     request
         .headers_mut()
         .insert("user-agent", "curl/8.5.0".parse().unwrap());
-    Signer::v4_now(KEY, SECRET).sign(&mut request);
+    Signer::lattice(KEY, SECRET, REGION).sign(&mut request);
     request
 }
 

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use common::{REGION, Signer, axum_function_binary, get, send};
+use common::{REGION, Signer, axum_function_binary, get, local_principal, send};
 use http::{Request, StatusCode};
 use http_body_util::Full;
 use lattice_local::auth::{CredentialStore, LocalPrincipal};
@@ -79,15 +79,9 @@ async fn start() -> (Stack, Topology) {
     let binary = axum_function_binary();
     let topology = Topology::from_yaml(TEMPLATE, &LoadOptions::new(REGION)).expect("template");
     let store = CredentialStore::from_entries(vec![LocalPrincipal {
-        access_key_id: KEY.into(),
-        secret_access_key: SECRET.into(),
-        session_token: None,
-        principal_arn: PRINCIPAL.into(),
-        principal_org_id: None,
-        principal_org_path: None,
-        tags: Default::default(),
         session_name: Some("s-1".into()),
         source_vpc_arn: Some(SOURCE_VPC.into()),
+        ..local_principal(KEY, SECRET, PRINCIPAL)
     }])
     .expect("store");
     let mut options = StackOptions::new(DataPlaneOptions::new(REGION, Arc::new(store)));
@@ -109,7 +103,7 @@ fn post_item(addr: SocketAddr, signed: bool) -> Request<Full<Bytes>> {
         )))
         .expect("request");
     if signed {
-        Signer::v4_now(KEY, SECRET).sign(&mut request);
+        Signer::lattice(KEY, SECRET, REGION).sign(&mut request);
     }
     request
 }

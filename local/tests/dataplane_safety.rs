@@ -10,10 +10,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{REGION, Signer, echo_upstream, get, logged, raw_body, raw_request, raw_status, send};
+use common::{
+    REGION, Signer, echo_upstream, get, local_principal, logged, raw_body, raw_request, raw_status,
+    send,
+};
 use http::StatusCode;
 use lattice_local::access_log::AccessLog;
-use lattice_local::auth::{CredentialStore, LocalPrincipal};
+use lattice_local::auth::CredentialStore;
 use lattice_local::dataplane::DataPlaneOptions;
 use lattice_local::template::{LoadOptions, Topology};
 use lattice_local::up::{Stack, StackOptions};
@@ -77,18 +80,8 @@ async fn start_with(
     upstream: SocketAddr,
 ) -> Running {
     let topology = Topology::from_yaml(TEMPLATE, &LoadOptions::new(REGION)).expect("template");
-    let store = CredentialStore::from_entries(vec![LocalPrincipal {
-        access_key_id: KEY.into(),
-        secret_access_key: SECRET.into(),
-        session_token: None,
-        principal_arn: ARN.into(),
-        principal_org_id: None,
-        principal_org_path: None,
-        tags: Default::default(),
-        session_name: None,
-        source_vpc_arn: None,
-    }])
-    .expect("store");
+    let store =
+        CredentialStore::from_entries(vec![local_principal(KEY, SECRET, ARN)]).expect("store");
     let log = AccessLog::memory();
     let mut data_plane = DataPlaneOptions::new(REGION, Arc::new(store));
     data_plane.access_log = log.clone();
@@ -118,7 +111,7 @@ fn signed(
     path: &str,
 ) -> http::Request<http_body_util::Full<bytes::Bytes>> {
     let mut request = get(addr, host, path);
-    Signer::v4_now(KEY, SECRET).sign(&mut request);
+    Signer::lattice(KEY, SECRET, REGION).sign(&mut request);
     request
 }
 

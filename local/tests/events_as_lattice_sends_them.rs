@@ -30,7 +30,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
-use common::{REGION, Signer, raw_event_target_binary, send};
+use common::{REGION, Signer, local_principal, raw_event_target_binary, send};
 use http::{HeaderName, HeaderValue, Method, Request, StatusCode};
 use http_body_util::Full;
 use lattice_local::auth::{CredentialStore, LocalPrincipal};
@@ -203,15 +203,14 @@ fn caller(sample: &Sample, index: usize) -> Option<LocalPrincipal> {
     };
     let principal = identity["principal"].as_str()?;
     Some(LocalPrincipal {
-        access_key_id: format!("AKIALOCALSAMPLE{index:05}"),
-        secret_access_key: format!("local/sample/secret/{index}"),
-        session_token: None,
-        principal_arn: principal.to_owned(),
         principal_org_id: identity["principalOrgID"].as_str().map(str::to_owned),
-        principal_org_path: None,
-        tags: Default::default(),
         session_name: identity["sessionName"].as_str().map(str::to_owned),
         source_vpc_arn: Some(SOURCE_VPC.to_owned()),
+        ..local_principal(
+            &format!("AKIALOCALSAMPLE{index:05}"),
+            &format!("local/sample/secret/{index}"),
+            principal,
+        )
     })
 }
 
@@ -276,7 +275,12 @@ fn replay(
     };
     let mut request = request.body(Full::new(body)).expect("request");
     if let Some(principal) = signer {
-        Signer::v4_now(&principal.access_key_id, &principal.secret_access_key).sign(&mut request);
+        Signer::lattice(
+            &principal.access_key_id,
+            &principal.secret_access_key,
+            REGION,
+        )
+        .sign(&mut request);
     }
     request
 }

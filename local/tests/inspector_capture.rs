@@ -8,13 +8,12 @@ mod common;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use bytes::Bytes;
-use common::{REGION, Signer, echo_upstream, fixture_binary, send};
+use common::{REGION, Signer, echo_upstream, fixture_binary, local_principal, send};
 use http::{Request, StatusCode};
 use http_body_util::Full;
-use lattice_local::auth::{CredentialStore, LocalPrincipal};
+use lattice_local::auth::CredentialStore;
 use lattice_local::dataplane::DataPlaneOptions;
 use lattice_local::functions::DiscardLogSink;
 use lattice_local::inspector::{AuthDecision, Inspector, InspectorOptions};
@@ -75,18 +74,8 @@ async fn start(history: usize) -> (Stack, Inspector, std::net::SocketAddr) {
     let fixture = fixture_binary();
     let pod = echo_upstream("pod").await;
     let topology = Topology::from_yaml(TEMPLATE, &LoadOptions::new(REGION)).expect("template");
-    let store = CredentialStore::from_entries(vec![LocalPrincipal {
-        access_key_id: KEY_ID.into(),
-        secret_access_key: SECRET.into(),
-        session_token: None,
-        principal_arn: PRINCIPAL.into(),
-        principal_org_id: None,
-        principal_org_path: None,
-        tags: Default::default(),
-        session_name: None,
-        source_vpc_arn: None,
-    }])
-    .expect("credentials");
+    let store = CredentialStore::from_entries(vec![local_principal(KEY_ID, SECRET, PRINCIPAL)])
+        .expect("credentials");
     let inspector = Inspector::new(InspectorOptions {
         port: 0,
         history,
@@ -121,13 +110,7 @@ fn signed(
         .header("cookie", "session=CookieNeverKept")
         .body(Full::new(Bytes::from(body.to_owned())))
         .expect("request");
-    Signer {
-        access_key_id: KEY_ID,
-        secret: SECRET,
-        time: SystemTime::now(),
-        sigv4a: false,
-    }
-    .sign(&mut request);
+    Signer::lattice(KEY_ID, SECRET, REGION).sign(&mut request);
     request
 }
 

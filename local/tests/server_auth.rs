@@ -9,7 +9,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use common::{REGION, Signer, echo_upstream, get, reported_header, send};
+use common::{
+    Algorithm, REGION, Signer, echo_upstream, get, local_principal, reported_header, send,
+};
 use http::StatusCode;
 use lattice_local::auth::{CredentialStore, LocalPrincipal};
 use lattice_local::dataplane::DataPlaneOptions;
@@ -69,15 +71,9 @@ const OUTSIDER_SECRET: &str = "local/Outsider+Secret/Key000000000000000";
 
 fn principal(key: &str, secret: &str, arn: &str, org: &str) -> LocalPrincipal {
     LocalPrincipal {
-        access_key_id: key.into(),
-        secret_access_key: secret.into(),
-        session_token: None,
-        principal_arn: arn.into(),
         principal_org_id: Some(org.into()),
-        principal_org_path: None,
-        tags: Default::default(),
-        session_name: None,
         source_vpc_arn: Some("arn:aws:ec2:us-west-2:000000000000:vpc/vpc-0member".into()),
+        ..local_principal(key, secret, arn)
     }
 }
 
@@ -114,10 +110,13 @@ fn signed(
 ) -> http::Request<http_body_util::Full<bytes::Bytes>> {
     let mut request = get(addr, &addr.to_string(), path);
     Signer {
-        access_key_id: key,
-        secret,
         time,
-        sigv4a,
+        algorithm: if sigv4a {
+            Algorithm::SigV4A
+        } else {
+            Algorithm::SigV4
+        },
+        ..Signer::lattice(key, secret, REGION)
     }
     .sign(&mut request);
     request

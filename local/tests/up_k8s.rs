@@ -10,10 +10,11 @@ mod common;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use common::{
-    Signer, TempDir, alive, echo_upstream, get, gone, reported_header, send_tls, written_pid,
+    REGION, Signer, TempDir, alive, echo_upstream, get, gone, reported_header, send_tls,
+    written_pid,
 };
 use http::StatusCode;
 use lattice_local::auth::{CredentialStore, LocalPrincipal};
@@ -42,13 +43,7 @@ fn signed_get(
     who: &LocalPrincipal,
 ) -> http::Request<http_body_util::Full<bytes::Bytes>> {
     let mut request = get(addr, host, path);
-    Signer {
-        access_key_id: &who.access_key_id,
-        secret: &who.secret_access_key,
-        time: SystemTime::now(),
-        sigv4a: false,
-    }
-    .sign(&mut request);
+    Signer::lattice(&who.access_key_id, &who.secret_access_key, REGION).sign(&mut request);
     request
 }
 

@@ -14,10 +14,9 @@
 
 #![warn(missing_docs)]
 
-mod binaries;
 mod function;
 mod shared_instance;
 
-pub use binaries::{test_function, workspace_binary};
 pub use function::{DEFAULT_TIMEOUT, FunctionUnderTest, Invocation, StartError};
+pub use lattice_test_support::binaries::{test_function, workspace_binary};
 pub use shared_instance::SharedInstance;

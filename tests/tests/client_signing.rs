@@ -139,7 +139,7 @@ async fn sigv4_over_http_matches_botocore() {
 #[tokio::test]
 async fn sigv4_with_session_token_over_https_matches_botocore() {
     let tls = TestTls::generate();
-    let upstream = Upstream::https(|_| Reply::Respond(200, "ok"), &tls).await;
+    let upstream = Upstream::https(|_| Reply::Respond(200, "ok"), tls.acceptor.clone()).await;
     let client = client(SigningMode::SigV4, Some(TOKEN), Some(&tls.ca_bundle));
     let window = send_all(&client, &requests(&upstream.base)).await;
     let seen = upstream.seen();
@@ -217,7 +217,7 @@ async fn sigv4a_signatures_verify() {
 #[tokio::test]
 async fn sigv4a_over_https_verifies_and_a_tampered_one_does_not() {
     let tls = TestTls::generate();
-    let upstream = Upstream::https(|_| Reply::Respond(200, "ok"), &tls).await;
+    let upstream = Upstream::https(|_| Reply::Respond(200, "ok"), tls.acceptor.clone()).await;
     let client = client(SigningMode::SigV4a, None, Some(&tls.ca_bundle));
     let window = send_all(&client, &requests(&upstream.base)[..3]).await;
     let seen = upstream.seen();

@@ -135,7 +135,7 @@ async fn an_invalid_payload_is_a_function_error_naming_the_field() {
 #[tokio::test]
 async fn an_https_upstream_is_trusted_through_the_ca_bundle() {
     let tls = TestTls::generate();
-    let upstream = Upstream::https(|_| Reply::Respond(200, GREETING), &tls).await;
+    let upstream = Upstream::https(|_| Reply::Respond(200, GREETING), tls.acceptor.clone()).await;
     let url = format!("{}/app", upstream.base);
     let bundle = tls.ca_bundle.to_string_lossy().into_owned();
     let function = start(&[
@@ -151,7 +151,7 @@ async fn an_https_upstream_is_trusted_through_the_ca_bundle() {
 #[tokio::test]
 async fn an_https_upstream_with_an_unknown_ca_is_unavailable() {
     let tls = TestTls::generate();
-    let upstream = Upstream::https(|_| Reply::Respond(200, GREETING), &tls).await;
+    let upstream = Upstream::https(|_| Reply::Respond(200, GREETING), tls.acceptor.clone()).await;
     let function = start(&[
         ("LATTICE_SERVICE_URL", &upstream.base),
         ("LATTICE_RETRIES", "0"),

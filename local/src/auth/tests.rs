@@ -3,13 +3,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings, sign,
-};
-use aws_sigv4::sign::{v4, v4a};
-use aws_smithy_runtime_api::client::identity::Identity;
 use http::{HeaderValue, Request};
+use lattice_test_support::signing::{Algorithm, PayloadChecksumKind, Signer};
 
 use super::*;
 
@@ -55,31 +50,11 @@ fn store() -> CredentialStore {
     .expect("valid test principals")
 }
 
-/// How a test request is signed.
-struct Signer<'a> {
-    access_key_id: &'a str,
-    secret: &'a str,
-    token: Option<&'a str>,
-    algorithm: SigningAlgorithm,
-    /// SigV4: the region; SigV4A: the region set.
-    scope: &'a str,
-    service: &'a str,
-    time: SystemTime,
-    checksum: PayloadChecksumKind,
-}
-
-impl Default for Signer<'_> {
-    fn default() -> Self {
-        Signer {
-            access_key_id: AKID,
-            secret: SECRET,
-            token: None,
-            algorithm: SigningAlgorithm::SigV4,
-            scope: REGION,
-            service: LATTICE_SERVICE,
-            time: signing_time(),
-            checksum: PayloadChecksumKind::XAmzSha256,
-        }
+/// The signer every test starts from: the long-term key, SigV4 for `REGION`, at `signing_time()`.
+fn default_signer() -> Signer<'static> {
+    Signer {
+        time: signing_time(),
+        ..Signer::lattice(AKID, SECRET, REGION)
     }
 }
 
@@ -96,56 +71,12 @@ fn client_request(method: &str) -> Request<()> {
         .expect("valid request")
 }
 
-impl Signer<'_> {
-    /// Signs `request` with `aws-sigv4` (not with the verifier under test).
-    fn sign(&self, request: &mut Request<()>) {
-        let identity: Identity = Credentials::new(
-            self.access_key_id,
-            self.secret,
-            self.token.map(str::to_owned),
-            None,
-            "auth-tests",
-        )
-        .into();
-        let mut settings = SigningSettings::default();
-        settings.payload_checksum_kind = self.checksum;
-        let headers: Vec<(&str, &str)> = request
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.to_str().expect("ascii test header")))
-            .collect();
-        let uri = request.uri().to_string();
-        let signable = SignableRequest::new(
-            request.method().as_str(),
-            uri,
-            headers.into_iter(),
-            SignableBody::UnsignedPayload,
-        )
-        .expect("signable");
-        let params = match self.algorithm {
-            SigningAlgorithm::SigV4 => v4::SigningParams::builder()
-                .identity(&identity)
-                .region(self.scope)
-                .name(self.service)
-                .time(self.time)
-                .settings(settings)
-                .build()
-                .expect("v4 params")
-                .into(),
-            SigningAlgorithm::SigV4A => v4a::SigningParams::builder()
-                .identity(&identity)
-                .region_set(self.scope)
-                .name(self.service)
-                .time(self.time)
-                .settings(settings)
-                .build()
-                .expect("v4a params")
-                .into(),
-        };
-        let (instructions, _) = sign(signable, &params).expect("signed").into_parts();
-        instructions.apply_to_request_http1x(request);
-    }
+/// A signed client request, as received.
+trait SignedRequest {
+    fn signed(&self, method: &str) -> http::request::Parts;
+}
 
+impl SignedRequest for Signer<'_> {
     fn signed(&self, method: &str) -> http::request::Parts {
         let mut request = client_request(method);
         self.sign(&mut request);
@@ -204,7 +135,7 @@ fn unsigned_request_is_anonymous() {
 #[test]
 fn good_sigv4_signed_by_aws_sigv4() {
     for method in ["GET", "POST", "DELETE"] {
-        let parts = Signer::default().signed(method);
+        let parts = default_signer().signed(method);
         let caller = check(&parts, signing_time())
             .expect("valid signature")
             .expect("signed");
@@ -223,7 +154,7 @@ fn good_sigv4_signed_by_aws_sigv4() {
 
 #[test]
 fn clock_skew_up_to_fifteen_minutes_is_accepted() {
-    let parts = Signer::default().signed("GET");
+    let parts = default_signer().signed("GET");
     let fourteen = Duration::from_secs(14 * 60);
     assert!(check(&parts, signing_time() + fourteen).is_ok());
     assert!(check(&parts, signing_time() - fourteen).is_ok());
@@ -231,7 +162,7 @@ fn clock_skew_up_to_fifteen_minutes_is_accepted() {
 
 #[test]
 fn expired_date_is_rejected() {
-    let parts = Signer::default().signed("GET");
+    let parts = default_signer().signed("GET");
     let result = check(&parts, signing_time() + Duration::from_secs(16 * 60));
     assert!(
         matches!(
@@ -248,7 +179,7 @@ fn expired_date_is_rejected() {
 
 #[test]
 fn future_date_is_rejected() {
-    let parts = Signer::default().signed("GET");
+    let parts = default_signer().signed("GET");
     let result = check(&parts, signing_time() - Duration::from_secs(16 * 60));
     assert!(
         matches!(
@@ -264,7 +195,7 @@ fn future_date_is_rejected() {
 
 #[test]
 fn bad_signature_with_one_byte_flipped_is_rejected() {
-    let mut parts = Signer::default().signed("GET");
+    let mut parts = default_signer().signed("GET");
     let original = authorization(&parts);
     let last = original.chars().last().expect("non-empty");
     let flipped = if last == '0' { '1' } else { '0' };
@@ -280,7 +211,7 @@ fn bad_signature_with_one_byte_flipped_is_rejected() {
 fn wrong_secret_is_rejected() {
     let parts = Signer {
         secret: "not/the/right/secret",
-        ..Signer::default()
+        ..default_signer()
     }
     .signed("GET");
     assert_eq!(
@@ -293,7 +224,7 @@ fn wrong_secret_is_rejected() {
 fn unknown_access_key_is_rejected() {
     let parts = Signer {
         access_key_id: "AKIAUNKNOWN000000000",
-        ..Signer::default()
+        ..default_signer()
     }
     .signed("GET");
     assert_eq!(
@@ -308,7 +239,7 @@ fn unknown_access_key_is_rejected() {
 fn wrong_service_is_rejected() {
     let parts = Signer {
         service: "execute-api",
-        ..Signer::default()
+        ..default_signer()
     }
     .signed("GET");
     assert!(
@@ -320,7 +251,7 @@ fn wrong_service_is_rejected() {
 fn wrong_region_is_rejected() {
     let parts = Signer {
         scope: "eu-west-1",
-        ..Signer::default()
+        ..default_signer()
     }
     .signed("GET");
     assert!(
@@ -330,7 +261,7 @@ fn wrong_region_is_rejected() {
 
 #[test]
 fn missing_signed_header_is_rejected() {
-    let mut parts = Signer::default().signed("GET");
+    let mut parts = default_signer().signed("GET");
     parts.headers.remove("x-team");
     assert_eq!(
         check(&parts, signing_time()),
@@ -340,7 +271,7 @@ fn missing_signed_header_is_rejected() {
 
 #[test]
 fn tampered_signed_header_is_rejected() {
-    let mut parts = Signer::default().signed("GET");
+    let mut parts = default_signer().signed("GET");
     parts
         .headers
         .insert("content-type", HeaderValue::from_static("text/plain"));
@@ -352,7 +283,7 @@ fn tampered_signed_header_is_rejected() {
 
 #[test]
 fn tampered_method_path_or_query_is_rejected() {
-    let mut method = Signer::default().signed("GET");
+    let mut method = default_signer().signed("GET");
     method.method = http::Method::DELETE;
     assert_eq!(
         check(&method, signing_time()),
@@ -363,7 +294,7 @@ fn tampered_method_path_or_query_is_rejected() {
         "/app/other/?b=2&a=hello%20world&a=%2F",
         "/app/items%20x/?b=3&a=hello%20world&a=%2F",
     ] {
-        let mut parts = Signer::default().signed("GET");
+        let mut parts = default_signer().signed("GET");
         parts.uri = target.parse().expect("target");
         assert_eq!(
             check(&parts, signing_time()),
@@ -376,7 +307,7 @@ fn tampered_method_path_or_query_is_rejected() {
 #[test]
 fn unsigned_headers_may_change() {
     // Headers outside SignedHeaders (added by proxies, say) do not affect the signature.
-    let mut parts = Signer::default().signed("GET");
+    let mut parts = default_signer().signed("GET");
     parts
         .headers
         .insert("x-forwarded-for", HeaderValue::from_static("10.0.0.1"));
@@ -389,7 +320,7 @@ fn session_token_must_match() {
         access_key_id: SESSION_AKID,
         secret: SESSION_SECRET,
         token: Some(TOKEN),
-        ..Signer::default()
+        ..default_signer()
     };
     assert!(
         matches!(check(&good.signed("GET"), signing_time()), Ok(Some(c)) if c.access_key_id == SESSION_AKID)
@@ -414,7 +345,7 @@ fn session_token_must_match() {
     // A token sent with long-term keys is as invalid as a wrong one.
     let unexpected = Signer {
         token: Some(TOKEN),
-        ..Signer::default()
+        ..default_signer()
     };
     assert_eq!(
         check(&unexpected.signed("GET"), signing_time()),
@@ -426,13 +357,13 @@ fn session_token_must_match() {
 fn payload_must_be_unsigned() {
     let no_header = Signer {
         checksum: PayloadChecksumKind::NoHeader,
-        ..Signer::default()
+        ..default_signer()
     };
     assert_eq!(
         check(&no_header.signed("GET"), signing_time()),
         Err(AuthFailure::MissingContentSha256)
     );
-    let mut hashed = Signer::default().signed("GET");
+    let mut hashed = default_signer().signed("GET");
     hashed.headers.insert(
         "x-amz-content-sha256",
         HeaderValue::from_static(
@@ -447,7 +378,7 @@ fn payload_must_be_unsigned() {
 
 #[test]
 fn host_and_date_must_be_signed() {
-    let mut parts = Signer::default().signed("GET");
+    let mut parts = default_signer().signed("GET");
     let auth = authorization(&parts).replace(
         "SignedHeaders=content-type;host;",
         "SignedHeaders=content-type;",
@@ -477,9 +408,9 @@ fn presigned_requests_are_refused_clearly() {
 fn good_sigv4a_signed_by_aws_sigv4() {
     for region_set in [REGION, "*", "eu-west-1,us-west-2", "us-*"] {
         let parts = Signer {
-            algorithm: SigningAlgorithm::SigV4A,
+            algorithm: Algorithm::SigV4A,
             scope: region_set,
-            ..Signer::default()
+            ..default_signer()
         }
         .signed("POST");
         assert!(authorization(&parts).starts_with("AWS4-ECDSA-P256-SHA256 "));
@@ -494,8 +425,8 @@ fn good_sigv4a_signed_by_aws_sigv4() {
 #[test]
 fn sigv4a_failures() {
     let v4a = Signer {
-        algorithm: SigningAlgorithm::SigV4A,
-        ..Signer::default()
+        algorithm: Algorithm::SigV4A,
+        ..default_signer()
     };
     let outside = Signer {
         scope: "eu-west-1",
@@ -547,9 +478,9 @@ fn failure_messages_never_reveal_secrets_or_signatures() {
         access_key_id: SESSION_AKID,
         secret: SESSION_SECRET,
         token: Some("wrong-token-value"),
-        ..Signer::default()
+        ..default_signer()
     };
-    let mut flipped = Signer::default().signed("GET");
+    let mut flipped = default_signer().signed("GET");
     let signature = authorization(&flipped)
         .rsplit("Signature=")
         .next()
@@ -561,7 +492,7 @@ fn failure_messages_never_reveal_secrets_or_signatures() {
         check(&session.signed("GET"), signing_time()),
         check(&flipped, signing_time()),
         check(
-            &Signer::default().signed("GET"),
+            &default_signer().signed("GET"),
             signing_time() + Duration::from_secs(7200),
         ),
     ];

@@ -1,22 +1,15 @@
 //! Shared helpers of lattice-local's integration tests: built fixtures, stub
-//! upstreams, a plain HTTP client and a SigV4 signer independent of the
-//! verifier under test.
+//! upstreams and a plain HTTP client (binaries and the signer come from
+//! `lattice-test-support`).
 
 #![allow(dead_code)] // each test file uses a different subset
 
 use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::OnceLock;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings, sign,
-};
-use aws_sigv4::sign::{v4, v4a};
-use aws_smithy_runtime_api::client::identity::Identity;
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
@@ -25,6 +18,7 @@ use hyper::service::service_fn;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use lattice_test_support::binaries::{test_function, workspace_binary, workspace_example};
 use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 
@@ -34,6 +28,8 @@ mod up;
 
 // Each test file uses a different subset.
 #[allow(unused_imports)]
+pub use lattice_test_support::signing::{Algorithm, Signer};
+#[allow(unused_imports)]
 pub use processes::{alive, gone, written_pid};
 #[allow(unused_imports)]
 pub use temp_dir::TempDir;
@@ -42,66 +38,20 @@ pub use up::up_options;
 
 pub const REGION: &str = "us-west-2";
 
-/// Builds a cargo artifact of this workspace (same profile as the tests) and returns its path.
-fn cargo_build(args: &[&str], relative: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/<test> -> target/<profile>
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile> directory")
-        .to_owned();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .arg("build")
-        .args(args);
-    if profile_dir.file_name().is_some_and(|n| n == "release") {
-        command.arg("--release");
-    }
-    let status = command.status().expect("run cargo build");
-    assert!(status.success(), "cargo build {args:?} failed");
-    let path = profile_dir.join(relative);
-    assert!(path.is_file(), "{} was not built", path.display());
-    path
-}
-
 /// `examples/lattice-target-fixture.rs`, built.
 pub fn fixture_binary() -> PathBuf {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        cargo_build(
-            &["-p", "lattice-local", "--example", "lattice-target-fixture"],
-            "examples/lattice-target-fixture",
-        )
-    })
-    .clone()
+    workspace_example("lattice-local", "lattice-target-fixture")
 }
 
 /// `examples/raw-event-target.rs` (answers with the raw event it received), built.
 pub fn raw_event_target_binary() -> PathBuf {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        cargo_build(
-            &["-p", "lattice-local", "--example", "raw-event-target"],
-            "examples/raw-event-target",
-        )
-    })
-    .clone()
+    workspace_example("lattice-local", "raw-event-target")
 }
 
 /// The workspace's `examples/axum-function` (an `axum::Router` served by `run_concurrent`),
 /// built.
 pub fn axum_function_binary() -> PathBuf {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        cargo_build(
-            &["-p", "axum-function", "--bin", "axum-function"],
-            "axum-function",
-        )
-    })
-    .clone()
+    workspace_binary("axum-function", "axum-function")
 }
 
 /// An access record as the JSON access log writes it, parsed.
@@ -114,14 +64,7 @@ pub fn json_record(record: &lattice_local::access_log::AccessRecord) -> Map<Stri
 
 /// The runtime helper's `test-function` fixture, built.
 pub fn test_function_binary() -> PathBuf {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        cargo_build(
-            &["-p", "lattice-tests", "--bin", "test-function"],
-            "test-function",
-        )
-    })
-    .clone()
+    test_function()
 }
 
 /// An upstream that answers every request with JSON: its `name`, the method,
@@ -300,73 +243,19 @@ pub fn get(addr: SocketAddr, host: &str, path: &str) -> Request<Full<Bytes>> {
         .expect("valid request")
 }
 
-/// How to sign.
-pub struct Signer<'a> {
-    pub access_key_id: &'a str,
-    pub secret: &'a str,
-    pub time: SystemTime,
-    pub sigv4a: bool,
-}
-
-impl<'a> Signer<'a> {
-    /// SigV4 with these keys, now.
-    pub fn v4_now(access_key_id: &'a str, secret: &'a str) -> Self {
-        Signer {
-            access_key_id,
-            secret,
-            time: SystemTime::now(),
-            sigv4a: false,
-        }
-    }
-
-    /// Signs with `aws-sigv4` for `vpc-lattice-svcs`, unsigned payload.
-    pub fn sign(&self, request: &mut Request<Full<Bytes>>) {
-        let identity: Identity = Credentials::new(
-            self.access_key_id,
-            self.secret,
-            None,
-            None,
-            "lattice-local-tests",
-        )
-        .into();
-        let mut settings = SigningSettings::default();
-        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-        let headers: Vec<(String, String)> = request
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.as_str().to_owned(), v.to_str().expect("ascii").to_owned()))
-            .collect();
-        let uri = request.uri().to_string();
-        let signable = SignableRequest::new(
-            request.method().as_str(),
-            uri,
-            headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-            SignableBody::UnsignedPayload,
-        )
-        .expect("signable");
-        let params = if self.sigv4a {
-            v4a::SigningParams::builder()
-                .identity(&identity)
-                .region_set(REGION)
-                .name("vpc-lattice-svcs")
-                .time(self.time)
-                .settings(settings)
-                .build()
-                .expect("v4a params")
-                .into()
-        } else {
-            v4::SigningParams::builder()
-                .identity(&identity)
-                .region(REGION)
-                .name("vpc-lattice-svcs")
-                .time(self.time)
-                .settings(settings)
-                .build()
-                .expect("v4 params")
-                .into()
-        };
-        let (instructions, _) = sign(signable, &params).expect("signed").into_parts();
-        instructions.apply_to_request_http1x(request);
+/// A local principal with these keys and ARN and nothing else (no token, org, tags, session
+/// name or VPC); tests add what they need with struct update syntax.
+pub fn local_principal(key: &str, secret: &str, arn: &str) -> lattice_local::auth::LocalPrincipal {
+    lattice_local::auth::LocalPrincipal {
+        access_key_id: key.into(),
+        secret_access_key: secret.into(),
+        session_token: None,
+        principal_arn: arn.into(),
+        principal_org_id: None,
+        principal_org_path: None,
+        tags: Default::default(),
+        session_name: None,
+        source_vpc_arn: None,
     }
 }
 
@@ -480,13 +369,7 @@ pub fn network_auth_request(
     *request.method_mut() = method.parse().expect("method");
     if let Some(index) = who {
         let (key, secret, _) = &network_auth_principals()[index];
-        Signer {
-            access_key_id: key,
-            secret,
-            time: SystemTime::now(),
-            sigv4a: false,
-        }
-        .sign(&mut request);
+        Signer::lattice(key, secret, REGION).sign(&mut request);
     }
     for team in teams {
         request.headers_mut().append(

@@ -6,4 +6,5 @@
 
 pub mod oracle;
 pub mod tls;
-pub mod upstream;
+/// The workspace's raw-TCP fault upstream (`lattice-test-support`).
+pub use lattice_test_support::fault_upstream as upstream;

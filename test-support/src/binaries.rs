@@ -1,4 +1,5 @@
-//! Finding (and building) workspace binaries from inside a test.
+//! Finding (and building) workspace binaries and examples from inside a test, in the profile,
+//! target directory and target triple the running test was built with.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -62,19 +63,61 @@ fn workspace_root() -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
+/// What kind of cargo target to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Artifact {
+    /// `--bin <name>`, landing in the profile folder.
+    Bin,
+    /// `--example <name>`, landing in the profile's `examples/` folder.
+    Example,
+}
+
+impl Artifact {
+    fn flag(self) -> &'static str {
+        match self {
+            Artifact::Bin => "--bin",
+            Artifact::Example => "--example",
+        }
+    }
+
+    fn path(self, layout: &BuildLayout, name: &str) -> PathBuf {
+        let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
+        match self {
+            Artifact::Bin => layout.bin_dir.join(file),
+            Artifact::Example => layout.bin_dir.join("examples").join(file),
+        }
+    }
+}
+
 /// Path of a workspace binary, built on first use with `cargo build -p <package> --bin
 /// <bin>` (same profile and target directory as the running test), once per test process.
 ///
 /// # Panics
 /// If the build fails (with cargo's output) or the binary is not where cargo puts it.
 pub fn workspace_binary(package: &str, bin: &str) -> PathBuf {
-    static BUILT: OnceLock<Mutex<HashMap<(String, String), PathBuf>>> = OnceLock::new();
+    build(package, Artifact::Bin, bin)
+}
+
+/// Path of a workspace example, built on first use with `cargo build -p <package> --example
+/// <example>` (same profile and target directory as the running test), once per test process.
+///
+/// # Panics
+/// If the build fails (with cargo's output) or the example is not where cargo puts it.
+pub fn workspace_example(package: &str, example: &str) -> PathBuf {
+    build(package, Artifact::Example, example)
+}
+
+/// What this test process has built: (package, kind, name) -> path.
+type Built = HashMap<(String, Artifact, String), PathBuf>;
+
+fn build(package: &str, artifact: Artifact, name: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<Built>> = OnceLock::new();
     // Held across the build: concurrent tests wait for one build instead of racing cargo.
     let mut built = BUILT
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
-    let key = (package.to_owned(), bin.to_owned());
+    let key = (package.to_owned(), artifact, name.to_owned());
     if let Some(path) = built.get(&key) {
         return path.clone();
     }
@@ -84,25 +127,24 @@ pub fn workspace_binary(package: &str, bin: &str) -> PathBuf {
     let layout = BuildLayout::of_test_executable(&exe)
         .unwrap_or_else(|| panic!("{} is not inside a cargo target directory", exe.display()));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let flag = artifact.flag();
     let output = Command::new(&cargo)
         .current_dir(workspace_root())
-        .args(["build", "-p", package, "--bin", bin])
+        .args(["build", "-p", package, flag, name])
         .args(layout.cargo_args())
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", Path::new(&cargo).display()));
     if !output.status.success() {
         panic!(
-            "cargo build -p {package} --bin {bin} failed ({}):\n{}",
+            "cargo build -p {package} {flag} {name} failed ({}):\n{}",
             output.status,
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    let path = layout
-        .bin_dir
-        .join(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
+    let path = artifact.path(&layout, name);
     assert!(
         path.is_file(),
-        "cargo built {bin} but {} does not exist",
+        "cargo built {name} but {} does not exist",
         path.display()
     );
     built.insert(key, path.clone());

@@ -1,23 +1,47 @@
-//! A scripted HTTP/1.1 upstream on 127.0.0.1 that records every request byte-for-byte.
+//! A scripted HTTP/1.1 fault upstream on 127.0.0.1 that records every request byte-for-byte.
 //!
 //! Raw TCP rather than hyper: the tests need faults a well-behaved server cannot produce
 //! (never answering, a reset in the middle of a body) and the headers exactly as received,
 //! in order, for the signature oracle.
+//!
+//! ```
+//! use lattice_test_support::fault_upstream::{Reply, Upstream};
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! // The first request is answered, the second reset in the middle of its body.
+//! let upstream = Upstream::http(|n| match n {
+//!     0 => Reply::Respond(200, "ok"),
+//!     _ => Reply::ResetMidBody,
+//! })
+//! .await;
+//! let mut stream = tokio::net::TcpStream::connect(upstream.addr).await.unwrap();
+//! stream.write_all(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+//! let mut answer = [0u8; 15];
+//! stream.read_exact(&mut answer).await.unwrap();
+//! assert_eq!(&answer, b"HTTP/1.1 200 Sc");
+//! assert_eq!(upstream.seen()[0].request_line, "GET /a HTTP/1.1");
+//! assert_eq!(upstream.seen()[0].header("host"), Some("x"));
+//! assert_eq!(upstream.connections(), 1);
+//! # }
+//! ```
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
-
-use super::tls::TestTls;
 
 /// What the upstream does with the n-th request it reads (0-based, across connections).
 #[derive(Clone, Debug)]
 pub enum Reply {
     /// Answer with this status and text body, keeping the connection open.
     Respond(u16, &'static str),
+    /// Wait, then answer as [`Reply::Respond`] would.
+    Delayed(Duration, u16, &'static str),
     /// Read the request, then never answer.
     Hang,
     /// Send headers announcing 100 bytes and 10 bytes of body, then reset the connection.
@@ -27,6 +51,8 @@ pub enum Reply {
 /// A request as the upstream read it.
 #[derive(Debug, Clone)]
 pub struct Seen {
+    /// The request line as sent, e.g. `GET /app HTTP/1.1`.
+    pub request_line: String,
     /// Method from the request line.
     pub method: String,
     /// Request target (path and query) from the request line.
@@ -61,6 +87,8 @@ impl Seen {
 pub struct Upstream {
     /// Base URL, e.g. `http://127.0.0.1:41234`.
     pub base: String,
+    /// The address it listens on.
+    pub addr: SocketAddr,
     connections: Arc<AtomicUsize>,
     seen: Arc<Mutex<Vec<Seen>>>,
 }
@@ -73,12 +101,13 @@ impl Upstream {
         Self::start(script, None).await
     }
 
-    /// HTTPS upstream presenting a certificate signed by `tls`'s CA.
+    /// HTTPS upstream: TLS by `acceptor` (HTTP/1.1 only), then the same script.
+    #[cfg(feature = "tls")]
     pub async fn https(
         script: impl Fn(usize) -> Reply + Send + Sync + 'static,
-        tls: &TestTls,
+        acceptor: tokio_rustls::TlsAcceptor,
     ) -> Upstream {
-        Self::start(script, Some(tls.acceptor.clone())).await
+        Self::start(script, Some(acceptor)).await
     }
 
     /// An upstream answering every request with 200 and `body`.
@@ -88,10 +117,12 @@ impl Upstream {
 
     async fn start(
         script: impl Fn(usize) -> Reply + Send + Sync + 'static,
-        tls: Option<tokio_rustls::TlsAcceptor>,
+        tls: Option<Acceptor>,
     ) -> Upstream {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the upstream on loopback");
+        let addr = listener.local_addr().expect("the upstream's address");
         let scheme = if tls.is_some() { "https" } else { "http" };
         let connections = Arc::new(AtomicUsize::new(0));
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -109,6 +140,7 @@ impl Upstream {
                                 let _ = stream.set_zero_linger();
                             }
                         }
+                        #[cfg(feature = "tls")]
                         Some(acceptor) => {
                             let Ok(mut stream) = acceptor.accept(stream).await else {
                                 return;
@@ -117,12 +149,15 @@ impl Upstream {
                                 let _ = stream.get_ref().0.set_zero_linger();
                             }
                         }
+                        #[cfg(not(feature = "tls"))]
+                        Some(never) => match never {},
                     }
                 });
             }
         });
         Upstream {
             base: format!("{scheme}://{addr}"),
+            addr,
             connections,
             seen,
         }
@@ -130,7 +165,10 @@ impl Upstream {
 
     /// Requests read so far.
     pub fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
+        self.seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Connections accepted so far.
@@ -141,9 +179,23 @@ impl Upstream {
 
 /// A port on 127.0.0.1 on which nothing listens (bound, then released).
 pub async fn refusing_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    listener.local_addr().unwrap().port()
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a port on loopback");
+    listener.local_addr().expect("the port's address").port()
 }
+
+/// The TLS acceptor, or an uninhabited type without the `tls` feature.
+#[cfg(feature = "tls")]
+type Acceptor = tokio_rustls::TlsAcceptor;
+#[cfg(not(feature = "tls"))]
+type Acceptor = NoTls;
+
+/// Without the `tls` feature no upstream can be HTTPS: a type with no value stands for the
+/// acceptor (not `Infallible`, which is `Copy` where the acceptor is only `Clone`).
+#[cfg(not(feature = "tls"))]
+#[derive(Clone)]
+enum NoTls {}
 
 #[derive(PartialEq, Eq)]
 enum Ending {
@@ -168,9 +220,10 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         };
         let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
         let mut lines = head.split("\r\n");
-        let mut request_line = lines.next().unwrap_or_default().split(' ');
-        let method = request_line.next().unwrap_or_default().to_owned();
-        let target = request_line.next().unwrap_or_default().to_owned();
+        let request_line = lines.next().unwrap_or_default().to_owned();
+        let mut parts = request_line.split(' ');
+        let method = parts.next().unwrap_or_default().to_owned();
+        let target = parts.next().unwrap_or_default().to_owned();
         let headers: Vec<(String, String)> = lines
             .filter_map(|l| l.split_once(':'))
             .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
@@ -188,8 +241,9 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         }
         let body: Vec<u8> = buf.drain(..len).collect();
         let index = {
-            let mut seen = seen.lock().unwrap();
+            let mut seen = seen.lock().unwrap_or_else(PoisonError::into_inner);
             seen.push(Seen {
+                request_line,
                 method,
                 target,
                 headers,
@@ -197,7 +251,13 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             });
             seen.len() - 1
         };
-        match script(index) {
+        let mut reply = script(index);
+        if let Reply::Delayed(delay, status, body) = reply {
+            tokio::time::sleep(delay).await;
+            reply = Reply::Respond(status, body);
+        }
+        match reply {
+            Reply::Delayed(..) => unreachable!("replaced above"),
             Reply::Respond(status, body) => {
                 let response = format!(
                     "HTTP/1.1 {status} Scripted\r\ncontent-length: {}\r\ncontent-type: text/plain\r\nx-upstream: scripted\r\n\r\n{body}",
