@@ -18,58 +18,6 @@ use lattice_local::functions::DiscardLogSink;
 use lattice_local::template::{LoadOptions, Topology};
 use lattice_local::up::{Stack, StackOptions};
 
-const TEMPLATE: &str = r#"
-Resources:
-  Items:
-    Type: AWS::Serverless::Function
-    Metadata: { BuildMethod: rust-cargolambda, BuildProperties: { Binary: axum-function } }
-    Properties: { FunctionName: items, Timeout: 5 }
-  ShopV1:
-    Type: AWS::VpcLattice::Service
-    Properties: { Name: shop-v1, AuthType: AWS_IAM }
-  ShopV2:
-    Type: AWS::VpcLattice::Service
-    Properties: { Name: shop-v2, AuthType: AWS_IAM }
-  ItemsV1:
-    Type: AWS::VpcLattice::TargetGroup
-    Properties:
-      Type: LAMBDA
-      Config: { LambdaEventStructureVersion: V1 }
-      Targets: [ { Id: !GetAtt Items.Arn } ]
-  ItemsV2:
-    Type: AWS::VpcLattice::TargetGroup
-    Properties:
-      Type: LAMBDA
-      Config: { LambdaEventStructureVersion: V2 }
-      Targets: [ { Id: !GetAtt Items.Arn } ]
-  ListenerV1:
-    Type: AWS::VpcLattice::Listener
-    Properties:
-      ServiceIdentifier: !Ref ShopV1
-      Protocol: HTTPS
-      DefaultAction: { Forward: { TargetGroups: [ { TargetGroupIdentifier: !Ref ItemsV1 } ] } }
-  ListenerV2:
-    Type: AWS::VpcLattice::Listener
-    Properties:
-      ServiceIdentifier: !Ref ShopV2
-      Protocol: HTTPS
-      DefaultAction: { Forward: { TargetGroups: [ { TargetGroupIdentifier: !Ref ItemsV2 } ] } }
-  PolicyV1:
-    Type: AWS::VpcLattice::AuthPolicy
-    Properties:
-      ResourceIdentifier: !Ref ShopV1
-      Policy:
-        Statement:
-          - { Effect: Allow, Principal: "*", Action: vpc-lattice-svcs:Invoke, Resource: "*" }
-  PolicyV2:
-    Type: AWS::VpcLattice::AuthPolicy
-    Properties:
-      ResourceIdentifier: !Ref ShopV2
-      Policy:
-        Statement:
-          - { Effect: Allow, Principal: "*", Action: vpc-lattice-svcs:Invoke, Resource: "*" }
-"#;
-
 const KEY: &str = "AKIALOCALSHOPPER0001";
 const SECRET: &str = "local/Shopper+Secret/Key0000000000000000";
 const PRINCIPAL: &str = "arn:aws:sts::000000000000:assumed-role/shopper/s-1";
@@ -77,7 +25,11 @@ const SOURCE_VPC: &str = "arn:aws:ec2:us-west-2:000000000000:vpc/vpc-0shopper";
 
 async fn start() -> (Stack, Topology) {
     let binary = axum_function_binary();
-    let topology = Topology::from_yaml(TEMPLATE, &LoadOptions::new(REGION)).expect("template");
+    let topology = Topology::from_yaml(
+        &common::v1_and_v2_services("axum-function", Some("items"), "shop"),
+        &LoadOptions::new(REGION),
+    )
+    .expect("template");
     let store = CredentialStore::from_entries(vec![LocalPrincipal {
         session_name: Some("s-1".into()),
         source_vpc_arn: Some(SOURCE_VPC.into()),
@@ -111,7 +63,7 @@ fn post_item(addr: SocketAddr, signed: bool) -> Request<Full<Bytes>> {
 #[tokio::test]
 async fn the_axum_example_serves_v1_and_v2_events_through_lattice_local() {
     let (stack, topology) = start().await;
-    for (service, group) in [("shop-v1", "ItemsV1"), ("shop-v2", "ItemsV2")] {
+    for (service, group) in [("shop-v1", "GroupV1"), ("shop-v2", "GroupV2")] {
         let addr = stack.data_plane.endpoint(service).unwrap().addr;
         // Path parameter, query, no caller.
         let reply = send(get(addr, &addr.to_string(), "/items/7?verbose=true")).await;

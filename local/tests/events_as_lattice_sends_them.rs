@@ -40,58 +40,6 @@ use lattice_local::template::{LoadOptions, Topology};
 use lattice_local::up::{Stack, StackOptions};
 use serde_json::{Map, Value};
 
-const TEMPLATE: &str = r#"
-Resources:
-  Raw:
-    Type: AWS::Serverless::Function
-    Metadata: { BuildMethod: rust-cargolambda, BuildProperties: { Binary: raw-event-target } }
-    Properties: { Timeout: 5 }
-  ApiV1:
-    Type: AWS::VpcLattice::Service
-    Properties: { Name: api-v1, AuthType: AWS_IAM }
-  ApiV2:
-    Type: AWS::VpcLattice::Service
-    Properties: { Name: api-v2, AuthType: AWS_IAM }
-  V1Group:
-    Type: AWS::VpcLattice::TargetGroup
-    Properties:
-      Type: LAMBDA
-      Config: { LambdaEventStructureVersion: V1 }
-      Targets: [ { Id: !GetAtt Raw.Arn } ]
-  V2Group:
-    Type: AWS::VpcLattice::TargetGroup
-    Properties:
-      Type: LAMBDA
-      Config: { LambdaEventStructureVersion: V2 }
-      Targets: [ { Id: !GetAtt Raw.Arn } ]
-  V1Listener:
-    Type: AWS::VpcLattice::Listener
-    Properties:
-      ServiceIdentifier: !Ref ApiV1
-      Protocol: HTTPS
-      DefaultAction: { Forward: { TargetGroups: [ { TargetGroupIdentifier: !Ref V1Group } ] } }
-  V2Listener:
-    Type: AWS::VpcLattice::Listener
-    Properties:
-      ServiceIdentifier: !Ref ApiV2
-      Protocol: HTTPS
-      DefaultAction: { Forward: { TargetGroups: [ { TargetGroupIdentifier: !Ref V2Group } ] } }
-  V1Policy:
-    Type: AWS::VpcLattice::AuthPolicy
-    Properties:
-      ResourceIdentifier: !Ref ApiV1
-      Policy:
-        Statement:
-          - { Effect: Allow, Principal: "*", Action: vpc-lattice-svcs:Invoke, Resource: "*" }
-  V2Policy:
-    Type: AWS::VpcLattice::AuthPolicy
-    Properties:
-      ResourceIdentifier: !Ref ApiV2
-      Policy:
-        Statement:
-          - { Effect: Allow, Principal: "*", Action: vpc-lattice-svcs:Invoke, Resource: "*" }
-"#;
-
 /// The VPC unsigned callers come from.
 const SOURCE_VPC: &str = "arn:aws:ec2:us-west-2:000000000000:vpc/vpc-0b8276c84697e7339";
 
@@ -496,7 +444,11 @@ async fn every_sample_replayed_through_lattice_local_gives_an_event_of_the_same_
     let store = CredentialStore::from_entries(callers.iter().flatten().cloned().collect())
         .expect("credentials");
     let raw = raw_event_target_binary();
-    let topology = Topology::from_yaml(TEMPLATE, &LoadOptions::new(REGION)).expect("template");
+    let topology = Topology::from_yaml(
+        &common::v1_and_v2_services("raw-event-target", None, "api"),
+        &LoadOptions::new(REGION),
+    )
+    .expect("template");
     let mut data_plane = DataPlaneOptions::new(REGION, Arc::new(store));
     data_plane.source_vpc_arn = Some(SOURCE_VPC.into());
     let mut options = StackOptions::new(data_plane);

@@ -379,3 +379,44 @@ pub fn network_auth_request(
     }
     request
 }
+
+/// A template with one function (binary `binary`, `FunctionName` `function_name` if any, 5 s
+/// timeout) behind two `AWS_IAM` services that allow every caller, `<prefix>-v1` and
+/// `<prefix>-v2`, through the target groups `GroupV1` and `GroupV2` (V1 and V2 events).
+pub fn v1_and_v2_services(binary: &str, function_name: Option<&str>, prefix: &str) -> String {
+    let name = function_name.map_or_else(String::new, |name| format!("FunctionName: {name}, "));
+    let mut yaml = format!(
+        "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Metadata: {{ BuildMethod: \
+         rust-cargolambda, BuildProperties: {{ Binary: {binary} }} }}\n    Properties: {{ \
+         {name}Timeout: 5 }}\n"
+    );
+    for version in ["V1", "V2"] {
+        let service = format!("{prefix}-{}", version.to_lowercase());
+        yaml.push_str(&format!(
+            r#"  Service{version}:
+    Type: AWS::VpcLattice::Service
+    Properties: {{ Name: {service}, AuthType: AWS_IAM }}
+  Group{version}:
+    Type: AWS::VpcLattice::TargetGroup
+    Properties:
+      Type: LAMBDA
+      Config: {{ LambdaEventStructureVersion: {version} }}
+      Targets: [ {{ Id: !GetAtt Fn.Arn }} ]
+  Listener{version}:
+    Type: AWS::VpcLattice::Listener
+    Properties:
+      ServiceIdentifier: !Ref Service{version}
+      Protocol: HTTPS
+      DefaultAction: {{ Forward: {{ TargetGroups: [ {{ TargetGroupIdentifier: !Ref Group{version} }} ] }} }}
+  Policy{version}:
+    Type: AWS::VpcLattice::AuthPolicy
+    Properties:
+      ResourceIdentifier: !Ref Service{version}
+      Policy:
+        Statement:
+          - {{ Effect: Allow, Principal: "*", Action: vpc-lattice-svcs:Invoke, Resource: "*" }}
+"#
+        ));
+    }
+    yaml
+}
