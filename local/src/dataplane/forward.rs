@@ -18,11 +18,10 @@ use super::directory::Directory;
 use super::exchange::{AccessNote, Answer, Exchange, Routed, TargetTiming};
 use super::rejection::Rejection;
 use crate::functions::InvokeError;
-use crate::inspector::Capture;
 use crate::net::body::{BodyError, read_limited};
 use crate::net::limits::MAX_PAYLOAD_BYTES;
 use crate::runtime_api::RESPONSE_TOO_LARGE;
-use crate::targets::{ClientInfo, LambdaTargetError, ResponseBody, Target};
+use crate::targets::{ClientInfo, LambdaTargetError, Observer, ResponseBody, Target};
 
 /// Calls the target.
 #[derive(Clone, Debug)]
@@ -127,7 +126,7 @@ async fn forward(
                 note.body_bytes = Some(read.bytes.len() as u64);
                 let mut event = lambda.lattice_request(&parts, read.bytes, context, &client);
                 let sent = Instant::now();
-                let outcome = lambda.call(&event, Capture::of(&parts)).await;
+                let outcome = lambda.call(&event, Observer::of(&parts)).await;
                 note.target_timing = Some(TargetTiming {
                     sent,
                     answered: Instant::now(),

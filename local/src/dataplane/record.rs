@@ -28,7 +28,7 @@ use crate::inspector::{Capture, Inspector};
 use crate::net::Connection;
 use crate::net::host::host_from_authority;
 use crate::net::host::request_host;
-use crate::targets::ResponseBody;
+use crate::targets::{Observer, ResponseBody};
 
 /// The data plane as one connection sees it.
 #[derive(Clone, Debug)]
@@ -84,7 +84,7 @@ where
         host_from_authority(&mut parts);
         let inspected = self.inspector.as_ref().map(|inspector| {
             let capture = inspector.capture(&parts);
-            parts.extensions.insert(capture.clone());
+            parts.extensions.insert(Observer(Arc::new(capture.clone())));
             (inspector.clone(), capture)
         });
         // Nothing is copied when nothing reads records (benchmarks).

@@ -13,7 +13,7 @@ use lattice_lambda::EventVersion;
 use serde::Serialize;
 
 use super::redact::{redact_headers, redact_json, redact_query_values};
-use crate::targets::{FORWARDED_HEADERS, LATTICE_HEADER_PREFIX};
+use crate::targets::{ExchangeObserver, FORWARDED_HEADERS, LATTICE_HEADER_PREFIX};
 
 /// A handle on one exchange's details; clones share them. Found in a request's extensions
 /// with [`Capture::of`].
@@ -114,67 +114,8 @@ impl Capture {
         }
     }
 
-    /// The capture of the request `parts` belongs to, if the inspector is on.
-    pub fn of(parts: &Parts) -> Option<&Capture> {
-        parts.extensions.get::<Capture>()
-    }
-
     fn lock(&self) -> MutexGuard<'_, ExchangeDetail> {
         self.detail.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The headers the target receives.
-    pub fn forwarded(&self, headers: &HeaderMap) {
-        self.lock().forwarded = Some(header_lines(headers));
-    }
-
-    /// The event sent to `function`.
-    pub fn lambda_event(
-        &self,
-        function: &str,
-        version: EventVersion,
-        request_id: &str,
-        event: &[u8],
-    ) {
-        let (event, cut) = self.shown_json(event);
-        self.lock().lambda = Some(LambdaDetail {
-            function: function.to_owned(),
-            event_version: match version {
-                EventVersion::V1 => "V1",
-                EventVersion::V2 => "V2",
-            },
-            request_id: request_id.to_owned(),
-            event,
-            cut,
-            ..LambdaDetail::default()
-        });
-    }
-
-    /// The function's answer: its response JSON, or what went wrong; and its log.
-    pub fn lambda_answer(&self, answer: Result<&[u8], String>, log: Option<String>) {
-        let (response, error, cut) = match answer {
-            Ok(json) => {
-                let (shown, cut) = self.shown_json(json);
-                (Some(shown), None, cut)
-            }
-            Err(error) => (None, Some(error), false),
-        };
-        let log = log.map(|log| redact_query_values(&log).into_owned());
-        if let Some(lambda) = self.lock().lambda.as_mut() {
-            lambda.response = response;
-            lambda.error = error;
-            lambda.log = log;
-            lambda.cut |= cut;
-        }
-    }
-
-    /// The upstream's response head.
-    pub fn upstream_response(&self, url: &str, status: StatusCode, headers: &HeaderMap) {
-        self.lock().upstream = Some(UpstreamDetail {
-            url: url.to_owned(),
-            status: status.as_u16(),
-            headers: header_lines(headers),
-        });
     }
 
     /// Takes the details recorded (the exchange is answered: nothing more will come).
@@ -199,5 +140,56 @@ impl Capture {
                 (kept.to_owned(), cut)
             }
         }
+    }
+}
+
+/// What the targets report about the exchange, kept (redacted) for the page.
+impl ExchangeObserver for Capture {
+    /// The headers the target receives.
+    fn forwarded(&self, headers: &HeaderMap) {
+        self.lock().forwarded = Some(header_lines(headers));
+    }
+
+    /// The event sent to `function`.
+    fn lambda_event(&self, function: &str, version: EventVersion, request_id: &str, event: &[u8]) {
+        let (event, cut) = self.shown_json(event);
+        self.lock().lambda = Some(LambdaDetail {
+            function: function.to_owned(),
+            event_version: match version {
+                EventVersion::V1 => "V1",
+                EventVersion::V2 => "V2",
+            },
+            request_id: request_id.to_owned(),
+            event,
+            cut,
+            ..LambdaDetail::default()
+        });
+    }
+
+    /// The function's answer: its response JSON, or what went wrong; and its log.
+    fn lambda_answer(&self, answer: Result<&[u8], String>, log: Option<String>) {
+        let (response, error, cut) = match answer {
+            Ok(json) => {
+                let (shown, cut) = self.shown_json(json);
+                (Some(shown), None, cut)
+            }
+            Err(error) => (None, Some(error), false),
+        };
+        let log = log.map(|log| redact_query_values(&log).into_owned());
+        if let Some(lambda) = self.lock().lambda.as_mut() {
+            lambda.response = response;
+            lambda.error = error;
+            lambda.log = log;
+            lambda.cut |= cut;
+        }
+    }
+
+    /// The upstream's response head.
+    fn upstream_response(&self, url: &str, status: StatusCode, headers: &HeaderMap) {
+        self.lock().upstream = Some(UpstreamDetail {
+            url: url.to_owned(),
+            status: status.as_u16(),
+            headers: header_lines(headers),
+        });
     }
 }

@@ -14,8 +14,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use lattice_lambda::RequestContext;
 
+use super::observer::Observer;
 use super::{ClientInfo, apply_lattice_headers, strip_hop_by_hop};
-use crate::inspector::Capture;
 use crate::model::ProtocolVersion;
 
 /// Why a proxied request failed.
@@ -181,9 +181,9 @@ impl HttpTarget {
                 .insert(header::TE, HeaderValue::from_static("trailers"));
         }
         apply_lattice_headers(&mut parts.headers, context, client);
-        let capture = Capture::of(&parts).cloned();
-        if let Some(capture) = &capture {
-            capture.forwarded(&parts.headers);
+        let observer = parts.extensions.get::<Observer>().cloned();
+        if let Some(observer) = &observer {
+            observer.0.forwarded(&parts.headers);
         }
         let request = Request::from_parts(parts, body);
         let clients = if self.http2 {
@@ -197,9 +197,11 @@ impl HttpTarget {
             source,
         })?;
         strip_hop_by_hop(response.headers_mut());
-        if let Some(capture) = &capture {
+        if let Some(observer) = &observer {
             let url = self.upstream.to_string();
-            capture.upstream_response(&url, response.status(), response.headers());
+            observer
+                .0
+                .upstream_response(&url, response.status(), response.headers());
         }
         Ok(response)
     }

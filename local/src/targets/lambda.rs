@@ -9,9 +9,9 @@ use lattice_lambda::{
     ResponseError, TARGET_HEADER,
 };
 
+use super::observer::{ExchangeObserver, Observer};
 use super::{ClientInfo, apply_lattice_headers, strip_hop_by_hop};
 use crate::functions::{FunctionPool, InvokeError, InvokeOptions, InvokeOutcome};
-use crate::inspector::Capture;
 use crate::net::limits::MAX_PAYLOAD_BYTES;
 use crate::runtime_api::new_uuid;
 
@@ -104,8 +104,8 @@ impl LambdaTarget {
                 headers.remove(name);
             }
         }
-        if let Some(capture) = Capture::of(parts) {
-            capture.forwarded(&headers);
+        if let Some(observer) = Observer::of(parts) {
+            observer.forwarded(&headers);
         }
         request.headers = headers;
         request.body = body.into();
@@ -118,12 +118,12 @@ impl LambdaTarget {
         request.to_event_json(self.event_version)
     }
 
-    /// Invokes the function and decodes its response. With a `capture` (the inspector is
+    /// Invokes the function and decodes its response. With an `observer` (the inspector is
     /// on), the event, the function's answer and its log for this invocation are recorded.
     pub async fn call(
         &self,
         request: &LatticeRequest,
-        capture: Option<&Capture>,
+        observer: Option<&dyn ExchangeObserver>,
     ) -> Result<http::Response<Full<Bytes>>, LambdaTargetError> {
         let function = || self.pool.name().to_owned();
         let payload = Bytes::from(self.event_json(request));
@@ -135,12 +135,12 @@ impl LambdaTarget {
                 size: payload.len(),
             });
         }
-        let Some(capture) = capture else {
+        let Some(observer) = observer else {
             let outcome = self.pool.invoke(payload, InvokeOptions::default()).await;
             return self.decode(outcome);
         };
         let request_id = new_uuid();
-        capture.lambda_event(
+        observer.lambda_event(
             self.function_name(),
             self.event_version,
             &request_id,
@@ -158,7 +158,7 @@ impl LambdaTarget {
             }
             Err(error) => Err(error.to_string()),
         };
-        capture.lambda_answer(answer, invoked.log);
+        observer.lambda_answer(answer, invoked.log);
         self.decode(invoked.result)
     }
 

@@ -6,6 +6,7 @@ mod group;
 pub mod health;
 mod http;
 mod lambda;
+mod observer;
 mod registration;
 
 use std::net::SocketAddr;
@@ -20,6 +21,7 @@ pub use self::group::{HttpTargetGroup, TargetHealth};
 pub use self::health::{HEALTH_CHECK_USER_AGENT, HealthChecks, TargetStatus};
 pub use self::http::{HttpTarget, ProxyError};
 pub use self::lambda::{LambdaTarget, LambdaTargetError};
+pub use self::observer::{ExchangeObserver, Observer};
 pub use self::registration::{NoLocalTargets, target_urls, upstream_list};
 
 /// The body of every response lattice-local sends: either built in memory
