@@ -18,6 +18,7 @@
 //! [`BoundDataPlane::serve`]), a new refusal a new `Rejection` variant.
 
 mod admit;
+mod canonical;
 mod directory;
 mod exchange;
 mod forward;
@@ -40,7 +41,7 @@ use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceBuilder;
 
-pub use path::{PathProblem, check_canonical_path};
+pub use canonical::{PathProblem, check_canonical_path};
 pub use ports::{ListenerEndpoint, ServiceEndpoint};
 pub use rejection::Rejection;
 

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
 use http_body_util::{Either, Full};
 
-use super::path::PathProblem;
+use super::canonical::PathProblem;
 use crate::auth::{AuthFailure, PolicyScope};
 use crate::net::limits::MAX_PAYLOAD_BYTES;
 use crate::targets::ResponseBody;
