@@ -4,6 +4,7 @@
 
 mod group;
 pub mod health;
+mod health_checks;
 mod http;
 mod lambda;
 mod observer;
@@ -18,7 +19,8 @@ use http_body_util::{Either, Full};
 use lattice_lambda::RequestContext;
 
 pub use self::group::{HttpTargetGroup, TargetHealth};
-pub use self::health::{HEALTH_CHECK_USER_AGENT, HealthChecks, TargetStatus};
+pub use self::health::{HEALTH_CHECK_USER_AGENT, TargetStatus};
+pub use self::health_checks::HealthChecks;
 pub use self::http::{HttpTarget, ProxyError};
 pub use self::lambda::{LambdaTarget, LambdaTargetError};
 pub use self::observer::{ExchangeObserver, Observer};

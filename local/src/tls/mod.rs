@@ -13,6 +13,7 @@ mod authority;
 pub mod client;
 mod error;
 mod leaf;
+mod names;
 mod provider;
 mod read_back;
 pub mod server_config;
@@ -21,7 +22,8 @@ mod trust_bundle;
 
 pub use authority::LocalAuthority;
 pub use error::TlsError;
-pub use leaf::{CertificateNames, ServiceCertificate};
+pub use leaf::ServiceCertificate;
+pub use names::CertificateNames;
 pub use provider::lattice_provider;
 pub use state_dir::StateDir;
 pub use trust_bundle::write_trust_bundle;

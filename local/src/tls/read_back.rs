@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rustls::pki_types::CertificateDer;
 use x509_parser::extensions::GeneralName;
 
-use super::leaf::CertificateNames;
+use super::names::CertificateNames;
 
 /// The facts of a certificate lattice-local decides on.
 pub(crate) struct CertificateFacts {

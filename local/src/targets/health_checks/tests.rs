@@ -9,6 +9,7 @@ use tokio::time::Instant;
 
 use super::*;
 use crate::model::{HealthCheck, ProtocolVersion};
+use crate::targets::health::{ProbeFailure, TargetStatus};
 
 /// Answers each check with the next scripted result, then passes.
 struct Scripted(Mutex<VecDeque<bool>>);
