@@ -10,7 +10,8 @@
 //!
 //! Run: `cargo bench -p lattice-local --bench throughput`
 //! (`BENCH_REQUESTS`, `BENCH_CONCURRENCY`, `BENCH_INSTANCES`, `BENCH_PEER_ROUNDS`,
-//! `BENCH_PEER_SECONDS` override the defaults).
+//! `BENCH_PEER_SECONDS` override the defaults; `BENCH_INSPECTOR=on` keeps `up`'s request
+//! inspector on in the nginx comparison).
 
 mod peer;
 

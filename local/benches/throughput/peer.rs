@@ -282,6 +282,7 @@ pub async fn compare(
             .arg(dir.join("state"))
             .args(["--parameter", "EksAppMode=template"])
             .args(["--parameter", "EksAppAuthType=NONE"])
+            .args(inspector_args())
             .arg("--upstream")
             .arg(format!("EksAppTargetGroup=http://{upstream}"))
             .arg("--service-port")
@@ -423,5 +424,14 @@ impl Comparison {
         for (goal, met) in goals {
             println!("goal {goal}: {}", if met { "met" } else { "NOT met" });
         }
+    }
+}
+
+/// `--no-inspector` unless `BENCH_INSPECTOR=on`: the proxies are compared as proxies (nginx
+/// keeps no exchanges either); with it on, the same rows show what the inspector costs.
+fn inspector_args() -> &'static [&'static str] {
+    match std::env::var("BENCH_INSPECTOR").as_deref() {
+        Ok("on") => &["--inspector-port", "0"],
+        _ => &["--no-inspector"],
     }
 }

@@ -105,6 +105,10 @@ impl Inspector {
     /// Keeps the finished exchange and shows it on every open page.
     pub fn record(&self, record: &AccessRecord, capture: &Capture) {
         let entry = locked(&self.shared.ring).push(record, capture.finish());
+        // The row's JSON only for pages that follow (none while nobody looks).
+        if !self.shared.streams.followed() {
+            return;
+        }
         if let Ok(json) = serde_json::to_string(&entry.row) {
             self.shared.streams.publish("exchange", &json);
         }

@@ -75,6 +75,11 @@ impl Streams {
         })
     }
 
+    /// Whether any page follows the events (nothing need be written for them if not).
+    pub fn followed(&self) -> bool {
+        !self.lock().is_empty()
+    }
+
     /// Sends `name` with `data` (one line of JSON) to every browser; never waits.
     pub fn publish(&self, name: &str, data: &str) {
         let event = Bytes::from(format!("event: {name}\ndata: {data}\n\n"));
