@@ -185,7 +185,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::k8s::{Manifests, MapOptions, ObjectKey};
+    use crate::k8s::ObjectKey;
     use crate::template::LoadOptions;
 
     const TEMPLATE: &str = r#"
@@ -236,13 +236,7 @@ spec: {}
     }
 
     fn mapped(yaml: &str) -> ManifestTopology {
-        let mut manifests = Manifests::default();
-        manifests
-            .add_yaml(Path::new("k8s/shop.yaml"), yaml)
-            .unwrap();
-        manifests
-            .to_topology(&MapOptions::new("us-west-2"))
-            .unwrap()
+        crate::k8s::mapped_for_test("k8s/shop.yaml", yaml)
     }
 
     #[test]

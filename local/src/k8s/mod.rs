@@ -59,6 +59,19 @@ mod workloads;
 #[cfg(test)]
 mod tests;
 
+/// Test support for other modules' tests: `yaml` read as the file `file` and mapped for
+/// `us-west-2`; panics on an error (a test's fixture is wrong).
+#[cfg(test)]
+pub(crate) fn mapped_for_test(file: &str, yaml: &str) -> ManifestTopology {
+    let mut manifests = Manifests::default();
+    manifests
+        .add_yaml(std::path::Path::new(file), yaml)
+        .expect("the fixture reads");
+    manifests
+        .to_topology(&MapOptions::new("us-west-2"))
+        .expect("the fixture maps")
+}
+
 pub use check::{CLIENT_ROLE_PLACEHOLDER, CheckOptions};
 pub use error::{ManifestError, Origin};
 pub use gateway_api::{

@@ -108,8 +108,6 @@ fn groups_of(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::k8s::{Manifests, MapOptions};
-    use std::path::Path;
 
     const MANIFESTS: &str = r#"
 apiVersion: gateway.networking.k8s.io/v1
@@ -140,13 +138,7 @@ spec: {selector: {app: inventory}, ports: [{port: 80, targetPort: 8090}]}
 "#;
 
     fn mapped() -> ManifestTopology {
-        let mut manifests = Manifests::default();
-        manifests
-            .add_yaml(Path::new("shop.yaml"), MANIFESTS)
-            .unwrap();
-        manifests
-            .to_topology(&MapOptions::new("us-west-2"))
-            .unwrap()
+        crate::k8s::mapped_for_test("shop.yaml", MANIFESTS)
     }
 
     #[test]
