@@ -98,13 +98,10 @@ async fn forward(
             Some(http) => {
                 note.target = Some(Arc::clone(http.described()));
                 note.target_addr = Some(Arc::clone(http.address()));
-                let sent = Instant::now();
                 let call = http.call(parts, body, &context, &client);
-                let outcome = tokio::time::timeout(directory.upstream_timeout, call).await;
-                note.target_timing = Some(TargetTiming {
-                    sent,
-                    answered: Instant::now(),
-                });
+                let (outcome, timing) =
+                    timed(tokio::time::timeout(directory.upstream_timeout, call)).await;
+                note.target_timing = Some(timing);
                 match outcome {
                     Ok(Ok(response)) => Ok(response.map(Either::Right)),
                     Ok(Err(error)) => {
@@ -125,12 +122,8 @@ async fn forward(
             Ok(read) => {
                 note.body_bytes = Some(read.bytes.len() as u64);
                 let mut event = lambda.lattice_request(&parts, read.bytes, context, &client);
-                let sent = Instant::now();
-                let outcome = lambda.call(&event, Observer::of(&parts)).await;
-                note.target_timing = Some(TargetTiming {
-                    sent,
-                    answered: Instant::now(),
-                });
+                let (outcome, timing) = timed(lambda.call(&event, Observer::of(&parts))).await;
+                note.target_timing = Some(timing);
                 // The context goes back for the log's caller fields (no copy made for it).
                 context = event.context.take().unwrap_or_default();
                 outcome
@@ -146,6 +139,14 @@ async fn forward(
         Ok(response) => Answer { response, note },
         Err(rejection) => Answer::rejected(rejection, note),
     })
+}
+
+/// Runs `call` (the target's work), noting when it was handed over and when it answered.
+async fn timed<F: Future>(call: F) -> (F::Output, TargetTiming) {
+    let sent = Instant::now();
+    let output = call.await;
+    let answered = Instant::now();
+    (output, TargetTiming { sent, answered })
 }
 
 /// How Lattice answers a Lambda target that could not produce a response: a function error of

@@ -88,11 +88,15 @@ where
             (inspector.clone(), capture)
         });
         // Nothing is copied when nothing reads records (benchmarks).
-        let mut pending = (self.log.is_on() || inspected.is_some())
-            .then(|| Pending::new(&parts, self.client, self.log.clone(), inspected));
-        if let Some(pending) = &mut pending {
-            pending.record.tls.clone_from(&self.tls);
-        }
+        let pending = (self.log.is_on() || inspected.is_some()).then(|| {
+            Pending::new(
+                &parts,
+                self.client,
+                self.tls.clone(),
+                self.log.clone(),
+                inspected,
+            )
+        });
         let exchange = Exchange {
             parts,
             body,
@@ -123,6 +127,7 @@ impl Pending {
     fn new(
         parts: &Parts,
         client: SocketAddr,
+        tls: Option<TlsFacts>,
         log: AccessLog,
         inspected: Option<(Inspector, Capture)>,
     ) -> Box<Self> {
@@ -133,6 +138,7 @@ impl Pending {
             client,
         );
         record.version = parts.version;
+        record.tls = tls;
         record.host = request_host(&parts.headers, &parts.uri).map(str::to_owned);
         record.user_agent = header_text(&parts.headers, header::USER_AGENT);
         let announced_body =
